@@ -1,0 +1,5 @@
+// Package vendorkit is the plumbing vendor adapters share: backoff with jitter,
+// a priority rate limiter, an instrumented HTTP client that never leaks secrets
+// in errors, a reconnecting session loop for streams, an atomic file store and
+// a log redactor.
+package vendorkit
