@@ -1,0 +1,459 @@
+package shelly
+
+import (
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/rs/zerolog"
+
+	"github.com/cloud2mqtt/cloud2mqtt/vendors"
+)
+
+// fleet is the set of devices of one account and their last known status,
+// shared by both account types: statuses in, entities and values out.
+type fleet struct {
+	mu    sync.Mutex
+	log   zerolog.Logger
+	devs  map[string]*device
+	dirty bool // a device's shape changed since the last save
+}
+
+type device struct {
+	id     string
+	meta   meta
+	status map[string]any
+	gen    int  // 0 unknown, 1 Gen1, 2 Gen2+
+	online int8 // -1 unknown, 0 offline, 1 online
+	// full is set once a full status was seen; until then the entities of
+	// the persisted snapshot (base) stay, so a restart does not shrink a
+	// device to the few entities its first delta mentions.
+	full     bool
+	base     map[string]any
+	baseGen  int
+	view     view
+	sent     map[string]any
+	shape    vendors.Device
+	hasShape bool
+	logged   map[string]bool
+	// wire is the id form last received on the stream, used when sending.
+	wire string
+	// seen: a status (or a persisted snapshot) exists. Devices never seen
+	// stay out of the inventory: there is nothing to show for them yet.
+	seen bool
+}
+
+func newFleet(log zerolog.Logger) *fleet {
+	return &fleet{log: log, devs: map[string]*device{}}
+}
+
+// known reports whether a canonical id is in the fleet (for normID).
+func (f *fleet) known(id string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_, ok := f.devs[id]
+	return ok
+}
+
+func (f *fleet) knownLocked(id string) bool { _, ok := f.devs[id]; return ok }
+
+// norm normalizes a wire id against the fleet.
+func (f *fleet) norm(raw string) string { return normID(raw, f.known) }
+
+// ids lists the fleet's device ids, sorted.
+func (f *fleet) ids() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]string, 0, len(f.devs))
+	for id := range f.devs {
+		out = append(out, id)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ensure adds a device or updates the meta fields set by the caller's
+// source of truth (grant or config). It reports whether the inventory changed.
+func (f *fleet) ensure(id string, upd func(*meta)) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	d, ok := f.devs[id]
+	if !ok {
+		d = &device{id: id, online: -1, status: map[string]any{}, sent: map[string]any{}, logged: map[string]bool{}}
+		f.devs[id] = d
+	}
+	before := d.meta
+	before.Names = append([]string(nil), d.meta.Names...)
+	if upd != nil {
+		upd(&d.meta)
+	}
+	if ok && d.hasShape && reflect.DeepEqual(before, d.meta) {
+		return false
+	}
+	return f.recompute(d) || !ok
+}
+
+// remove drops a device; it reports whether it was there.
+func (f *fleet) remove(id string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.devs[id]; !ok {
+		return false
+	}
+	delete(f.devs, id)
+	f.dirty = true
+	return true
+}
+
+// applyStatus merges (or, full, replaces) a device's status and returns the
+// values that changed and whether its entities changed.
+func (f *fleet) applyStatus(id string, st map[string]any, full bool, wire string) (vals map[string]any, invChanged, ok bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	d, ok := f.devs[id]
+	if !ok {
+		return nil, false, false
+	}
+	if wire != "" {
+		d.wire = wire
+	}
+	if g2, known := isGen2Status(st); known {
+		g := 1
+		if g2 {
+			g = 2
+		}
+		if d.gen != g {
+			d.gen = g
+			d.status = map[string]any{}
+		}
+	} else if d.gen == 0 {
+		d.gen = genFromMeta(d.meta.Gen)
+	}
+	if full {
+		d.status = map[string]any{}
+		d.full = true
+		d.base = nil
+	}
+	mergeStatus(d.status, st)
+	invChanged = f.recompute(d) || !d.seen
+	d.seen = true
+	return f.diffLocked(d), invChanged, true
+}
+
+func genFromMeta(g string) int {
+	if strings.EqualFold(strings.TrimSpace(g), "G1") {
+		return 1
+	}
+	return 2
+}
+
+// applySettings takes names (and the firmware version) from a settings
+// object. modeChanged says the device switched profile/mode (relay ↔ cover,
+// colour ↔ white), after which a full status should be fetched.
+func (f *fleet) applySettings(id string, s map[string]any) (invChanged, modeChanged, ok bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	d, ok := f.devs[id]
+	if !ok {
+		return false, false, false
+	}
+	m := &d.meta
+	if n, ok := strAt(s, "sys", "device", "name"); ok {
+		m.Name = n
+	} else if n, ok := strAt(s, "name"); ok {
+		m.Name = n
+	}
+	if fw, ok := strAt(s, "sys", "device", "fw_id"); ok {
+		m.FW = fw
+	} else if fw, ok := strAt(s, "fw"); ok {
+		m.FW = fw
+	}
+	mode, _ := strAt(s, "sys", "device", "profile")
+	if mode == "" {
+		mode, _ = strAt(s, "mode")
+	}
+	if mode != "" {
+		modeChanged = m.Mode != "" && m.Mode != mode
+		m.Mode = mode
+	}
+	for k, v := range s {
+		c, ok := obj(v)
+		if !ok {
+			continue
+		}
+		if _, _, isComp := splitComp(k); isComp {
+			if n, ok := strAt(c, "name"); ok {
+				if m.ChanNames == nil {
+					m.ChanNames = map[string]string{}
+				}
+				m.ChanNames[k] = n
+			}
+		}
+	}
+	for _, arrKey := range []string{"relays", "rollers", "lights"} {
+		for i, it := range items(s[arrKey]) {
+			if n, ok := strAt(it, "name"); ok {
+				if m.ChanNames == nil {
+					m.ChanNames = map[string]string{}
+				}
+				m.ChanNames[arrKey+":"+itoa(i)] = n
+			}
+		}
+	}
+	return f.recompute(d), modeChanged, true
+}
+
+// setOnline records availability; it reports whether it changed.
+func (f *fleet) setOnline(id string, online bool) (changed, ok bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	d, ok := f.devs[id]
+	if !ok {
+		return false, false
+	}
+	v := int8(0)
+	if online {
+		v = 1
+	}
+	changed = d.online != v
+	d.online = v
+	return changed, true
+}
+
+// online reports a device's availability (known false if never told).
+func (f *fleet) online(id string) (online, known bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	d, ok := f.devs[id]
+	if !ok || d.online < 0 {
+		return false, false
+	}
+	return d.online == 1, true
+}
+
+// lookup finds an entity for a command.
+func (f *fleet) lookup(id, key string) (e vendors.Entity, t target, dev bool, found bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	d, ok := f.devs[id]
+	if !ok {
+		return e, t, false, false
+	}
+	for _, ent := range d.view.Entities {
+		if ent.Key == key {
+			return ent, d.view.Targets[key], true, true
+		}
+	}
+	return e, t, true, false
+}
+
+// wireID is the id form to send on the stream.
+func (f *fleet) wireID(id string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if d, ok := f.devs[id]; ok && d.wire != "" {
+		return d.wire
+	}
+	return id
+}
+
+// value is a device's current value for an entity key.
+func (f *fleet) value(id, key string) (any, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	d, ok := f.devs[id]
+	if !ok {
+		return nil, false
+	}
+	v, ok := d.view.Values[key]
+	return v, ok
+}
+
+// statusKeys lists the top-level status keys of a device (for pick lists).
+func (f *fleet) statusKeys(id string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	d, ok := f.devs[id]
+	if !ok {
+		return nil
+	}
+	var out []string
+	for k := range d.status {
+		if _, _, isComp := splitComp(k); isComp {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// recompute rebuilds a device's view; it reports whether its shape
+// (the inventory entry) changed.
+func (f *fleet) recompute(d *device) bool {
+	gen2 := d.gen != 1
+	v := buildView(&d.meta, d.status, gen2)
+	if !d.full && d.base != nil {
+		bv := buildView(&d.meta, d.base, d.baseGen != 1)
+		have := map[string]bool{}
+		for _, e := range v.Entities {
+			have[e.Key] = true
+		}
+		for _, e := range bv.Entities {
+			if !have[e.Key] {
+				v.Entities = append(v.Entities, e)
+				if t, ok := bv.Targets[e.Key]; ok {
+					v.Targets[e.Key] = t
+				}
+			}
+		}
+		if v.MAC == "" {
+			v.MAC = bv.MAC
+		}
+	}
+	for _, k := range v.Unknown {
+		if !d.logged[k] {
+			d.logged[k] = true
+			f.log.Debug().Str("device", d.id).Str("component", k).Msg("unknown status component kept in state, not discovered")
+		}
+	}
+	d.view = v
+	shape := vendors.Device{
+		ID:           d.id,
+		Name:         deviceName(d),
+		Manufacturer: "Shelly",
+		Model:        modelName(d.meta.Code),
+		ModelID:      d.meta.Code,
+		SWVersion:    v.FW,
+		MAC:          strings.ToLower(v.MAC),
+		Entities:     v.Entities,
+	}
+	if d.hasShape && reflect.DeepEqual(shape, d.shape) {
+		return false
+	}
+	d.shape, d.hasShape = shape, true
+	f.dirty = true
+	return true
+}
+
+func deviceName(d *device) string {
+	switch {
+	case d.meta.Name != "":
+		return d.meta.Name
+	case len(d.meta.Names) == 1 && d.meta.Names[0] != "":
+		return d.meta.Names[0]
+	}
+	short := d.id
+	if len(short) > 6 {
+		short = short[len(short)-6:]
+	}
+	return modelName(d.meta.Code) + " " + short
+}
+
+// diffLocked returns the values that changed since last sent.
+func (f *fleet) diffLocked(d *device) map[string]any {
+	var out map[string]any
+	for k, v := range d.view.Values {
+		if old, ok := d.sent[k]; ok && reflect.DeepEqual(old, v) {
+			continue
+		}
+		if out == nil {
+			out = map[string]any{}
+		}
+		out[k] = v
+		d.sent[k] = v
+	}
+	return out
+}
+
+// pending reports whether the fleet has devices but none seen yet (then
+// an inventory would only say "no devices" for a moment).
+func (f *fleet) pending() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, d := range f.devs {
+		if d.seen {
+			return false
+		}
+	}
+	return len(f.devs) > 0
+}
+
+// inventory is the full device list (of devices seen).
+func (f *fleet) inventory() []vendors.Device {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]vendors.Device, 0, len(f.devs))
+	for _, d := range f.devs {
+		if !d.seen {
+			continue
+		}
+		dev := d.shape
+		dev.Entities = append([]vendors.Entity(nil), d.shape.Entities...)
+		out = append(out, dev)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// snapshot is what survives a restart: each device's meta and last status,
+// so its entities are known before the cloud answers.
+type snapshot struct {
+	Meta   meta           `json:"meta"`
+	Gen    int            `json:"gen"`
+	Status map[string]any `json:"status"`
+}
+
+const snapshotName = "devices"
+
+// save persists the device shapes if they changed.
+func (f *fleet) save(store vendors.Store) error {
+	f.mu.Lock()
+	if !f.dirty || store == nil {
+		f.mu.Unlock()
+		return nil
+	}
+	snap := make(map[string]snapshot, len(f.devs))
+	for id, d := range f.devs {
+		st, gen := d.status, d.gen
+		if !d.full && d.base != nil && len(d.status) == 0 {
+			st, gen = d.base, d.baseGen
+		}
+		snap[id] = snapshot{Meta: d.meta, Gen: gen, Status: cloneValue(st, 0).(map[string]any)}
+	}
+	f.dirty = false
+	f.mu.Unlock()
+	return store.Save(snapshotName, snap)
+}
+
+// restore loads persisted shapes for the devices in want (others are
+// dropped: the grant or config is the source of truth). Call it before
+// ensure, which then overrides the meta it owns.
+func (f *fleet) restore(store vendors.Store, want map[string]bool) error {
+	if store == nil {
+		return nil
+	}
+	var snap map[string]snapshot
+	if _, err := store.Load(snapshotName, &snap); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for id, s := range snap {
+		if !want[id] || s.Status == nil {
+			continue
+		}
+		d, ok := f.devs[id]
+		if !ok {
+			d = &device{id: id, online: -1, status: map[string]any{}, sent: map[string]any{}, logged: map[string]bool{}}
+			f.devs[id] = d
+		}
+		d.meta = s.Meta
+		d.base, d.baseGen = s.Status, s.Gen
+		d.seen = true
+		if d.gen == 0 {
+			d.gen = s.Gen
+		}
+		f.recompute(d)
+	}
+	return nil
+}
