@@ -1,0 +1,155 @@
+package ewelink
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/cloud2mqtt/cloud2mqtt/vendors"
+)
+
+// thing is one cloud device as the adapter tracks it.
+type thing struct {
+	id     string
+	name   string
+	apikey string // the owner's apikey (differs from ours for shared devices)
+	uiid   int
+	online bool
+	parent string // Zigbee gateway deviceid
+	brand  string
+	model  string
+	// modelID is extra.model (the firmware/model code).
+	modelID string
+	mac     string
+	tags    map[string]any
+	params  params
+	spec    spec
+	known   bool // the uiid is in the table
+
+	device vendors.Device
+	owner  map[string]feature // entity key → feature that serves it
+	sig    string             // entity keys, to notice a changed entity set
+	last   map[string]any     // values last handed to the sink
+
+	// motion is a cover's movement in progress: opening, closing or "".
+	motion string
+	// seen remembers event sources (trigTime, rfTrig) already reported.
+	seen map[string]string
+	book *energyBook
+	// avail is the availability last reported (nil: never).
+	avail *bool
+}
+
+// build (re)computes the device's entities from its spec and params and
+// reports whether the entity set changed.
+func (t *thing) build() bool {
+	t.spec = specFor(t.uiid, t.params)
+	var ents []vendors.Entity
+	owner := map[string]feature{}
+	for _, f := range t.spec.features {
+		for _, e := range f.entities(t) {
+			if _, dup := owner[e.Key]; dup {
+				continue
+			}
+			owner[e.Key] = f
+			ents = append(ents, e)
+		}
+	}
+	keys := make([]string, len(ents))
+	for i, e := range ents {
+		keys[i] = e.Key + ":" + string(e.Platform)
+	}
+	sig := strings.Join(keys, ",")
+	changed := sig != t.sig
+	t.sig = sig
+	t.owner = owner
+	sw, _ := text(t.params["fwVersion"])
+	mac, _ := text(t.params["staMac"])
+	if mac == "" {
+		mac = t.mac
+	}
+	model := t.model
+	if model == "" {
+		model = t.spec.family
+	}
+	t.device = vendors.Device{
+		ID:           t.id,
+		Name:         t.name,
+		Manufacturer: orDefault(t.brand, "eWeLink"),
+		Model:        model,
+		ModelID:      t.modelID,
+		SWVersion:    sw,
+		HWVersion:    "uiid " + itoa(t.uiid),
+		MAC:          mac,
+		Via:          t.parent,
+		Entities:     ents,
+	}
+	return changed
+}
+
+// values computes every entity value from the params.
+func (t *thing) values() map[string]any {
+	out := map[string]any{}
+	for _, f := range t.spec.features {
+		f.values(t, out)
+	}
+	for k := range out {
+		if _, ok := t.owner[k]; !ok && !t.stateKey(k) {
+			delete(out, k)
+		}
+	}
+	return out
+}
+
+// stateKey reports keys that are state without being entities (a cover's
+// position, a fan's percentage).
+func (t *thing) stateKey(k string) bool {
+	for _, e := range t.device.Entities {
+		if e.Cover != nil && e.Cover.PositionKey == k {
+			return true
+		}
+		if e.Fan != nil && e.Fan.PercentageKey == k {
+			return true
+		}
+	}
+	return false
+}
+
+// diff returns the values that changed since the last call and remembers them.
+func (t *thing) diff() map[string]any {
+	cur := t.values()
+	if t.last == nil {
+		t.last = map[string]any{}
+	}
+	out := map[string]any{}
+	for k, v := range cur {
+		if old, ok := t.last[k]; !ok || !same(old, v) {
+			out[k] = v
+			t.last[k] = v
+		}
+	}
+	return out
+}
+
+// entity returns the entity with key.
+func (t *thing) entity(key string) (*vendors.Entity, bool) {
+	return t.device.Entity(key)
+}
+
+// channelName is the user's name for an outlet (tags.ck_channel_name).
+func (t *thing) channelName(outlet int) string {
+	names, ok := t.tags["ck_channel_name"].(map[string]any)
+	if !ok {
+		return ""
+	}
+	s, _ := text(names[itoa(outlet)])
+	return strings.TrimSpace(s)
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
