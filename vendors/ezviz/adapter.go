@@ -90,7 +90,7 @@ func New(env vendors.Env, decode func(any) error) (vendors.Adapter, error) {
 	a := &Adapter{
 		cfg:          cfg,
 		env:          env,
-		log:          env.Log.With().Str("account", env.Account).Logger(),
+		log:          env.Log,
 		now:          env.Now,
 		img:          env.HTTP,
 		metrics:      env.Metrics,
