@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"net"
+	neturl "net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -50,8 +52,8 @@ type demoOptions struct {
 func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("demo", stderr)
 	var o demoOptions
-	fs.StringVar(&o.MQTTURL, "mqtt", "", "use this broker (e.g. tcp://127.0.0.1:1883) instead of the embedded one")
-	fs.StringVar(&o.BrokerAddr, "listen", "127.0.0.1:1883", "address of the embedded broker")
+	fs.StringVar(&o.MQTTURL, "mqtt", "", "use this broker (e.g. tcp://127.0.0.1:1883)")
+	fs.StringVar(&o.BrokerAddr, "listen", "", "start the embedded broker on this address (default: use a broker already on 127.0.0.1:1883, else embed one there)")
 	fs.StringVar(&o.HTTPAddr, "http", "127.0.0.1:8080", "address of the bridge's HTTP server (/metrics, /healthz, callbacks)")
 	fs.IntVar(&o.Devices, "devices", 12, "devices per simulated account")
 	fs.StringVar(&o.BaseTopic, "base-topic", config.DefaultBaseTopic, "MQTT base topic")
@@ -76,6 +78,18 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	if o.MQTTURL != "" && o.BrokerAddr != "" {
+		return fmt.Errorf("%w: --mqtt and --listen exclude each other", errUsage)
+	}
+	if o.MQTTURL == "" && o.BrokerAddr == "" {
+		o.BrokerAddr = localBroker
+		if brokerListening(localBroker) {
+			o.MQTTURL = "tcp://" + localBroker
+			fmt.Fprintf(stdout, "using the MQTT broker already listening on %s\n", localBroker)
+		} else {
+			fmt.Fprintf(stdout, "no MQTT broker on %s: starting the embedded one there\n", localBroker)
+		}
+	}
 	d, err := startDemo(o, log, red)
 	if err != nil {
 		return err
@@ -83,6 +97,18 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	defer d.close()
 	d.banner(stdout)
 	return d.app.run(ctx)
+}
+
+const localBroker = "127.0.0.1:1883"
+
+// brokerListening reports whether something accepts TCP connections on addr.
+func brokerListening(addr string) bool {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
 }
 
 // demo is a running demo world: broker, simulators, and the bridge wired to them.
@@ -208,12 +234,16 @@ func reachable(a net.Addr) string {
 
 func (d *demo) banner(w io.Writer) {
 	base := d.cfg.MQTT.BaseTopic
+	host, port := "127.0.0.1", "1883"
+	if u, err := neturl.Parse(d.brokerURL); err == nil && u.Hostname() != "" {
+		host, port = u.Hostname(), u.Port()
+	}
 	fmt.Fprintf(w, `cloud2mqtt demo: %d simulated cloud accounts, real adapters, MQTT broker %s
-  watch everything:   mosquitto_sub -h <broker host> -v -t '%s/#'
+  watch everything:   mosquitto_sub -h %s -p %s -v -t '%s/#'
   device list:        %s/bridge/devices (retained)
-  send a command:     mosquitto_pub -t '%s/ewelink/1000a00002/set' -m '{"switch_2":"ON"}'
+  send a command:     mosquitto_pub -h %s -p %s -t '%s/ewelink/1000a00002/set/switch_2' -m ON
   Home Assistant:     point its MQTT integration at the broker; devices appear by discovery
   metrics and health: %s/metrics  %s/healthz
 Ctrl-C stops it.
-`, len(d.cfg.Accounts), d.brokerURL, base, base, base, d.bridgeURL, d.bridgeURL)
+`, len(d.cfg.Accounts), d.brokerURL, host, port, base, base, host, port, base, d.bridgeURL, d.bridgeURL)
 }

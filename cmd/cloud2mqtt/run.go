@@ -25,6 +25,7 @@ func runCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 	fs := newFlagSet("run", stderr)
 	path := fs.String("config", defaultConfigPath(), "config file (env CLOUD2MQTT_CONFIG)")
 	listen := fs.String("listen", "", `override http.listen ("off" disables the HTTP server)`)
+	level := fs.String("log-level", "", "override log.level: debug, info, warn or error")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -34,6 +35,9 @@ func runCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	if *listen != "" {
 		cfg.SetListen(*listen)
+	}
+	if *level != "" {
+		cfg.Log.Level = *level
 	}
 	red := &vendorkit.Redactor{}
 	log, err := newLogger(stderr, cfg.Log.Level, cfg.Log.Format, red)
