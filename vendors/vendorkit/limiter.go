@@ -77,12 +77,17 @@ func (l *Limiter) Wait(ctx context.Context, p Priority) error {
 	}
 }
 
-// Pause holds every call until d from now, as a cloud's Retry-After asks.
+// Pause holds every call until d from now, as a cloud's Retry-After asks,
+// including a call whose token the dispatcher is already waiting for.
 func (l *Limiter) Pause(d time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if until := time.Now().Add(d); until.After(l.pausedUntil) {
 		l.pausedUntil = until
+		select {
+		case l.kick <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -107,6 +112,10 @@ func (l *Limiter) dispatch() {
 			continue // the waiters changed; look again
 		}
 		l.mu.Lock()
+		if time.Now().Before(l.pausedUntil) {
+			l.mu.Unlock()
+			continue // paused while waiting for the token
+		}
 		if w := l.pop(); w != nil {
 			close(w.ready)
 		}
@@ -114,7 +123,7 @@ func (l *Limiter) dispatch() {
 	}
 }
 
-// sleep waits d, or less when a waiter leaves; then it gives back the
+// sleep waits d, or less when a waiter leaves or a pause begins; then it gives back the
 // reservation r and reports false.
 func (l *Limiter) sleep(d time.Duration, r *rate.Reservation) bool {
 	if d <= 0 {

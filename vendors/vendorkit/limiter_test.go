@@ -91,3 +91,19 @@ func TestLimiterCancelledWaiterLeavesAndDispatcherEnds(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+func TestLimiterPauseHoldsAWaiterAlreadyReserved(t *testing.T) {
+	l := NewLimiter(rate.Every(40*time.Millisecond), 1)
+	_ = l.Wait(context.Background(), Low) // spend the burst
+	done := make(chan time.Time, 1)
+	go func() {
+		_ = l.Wait(context.Background(), High)
+		done <- time.Now()
+	}()
+	time.Sleep(10 * time.Millisecond) // the dispatcher now waits for the next token
+	paused := time.Now()
+	l.Pause(150 * time.Millisecond)
+	if went := (<-done).Sub(paused); went < 145*time.Millisecond {
+		t.Errorf("a waiter went %s after a pause of 150ms", went)
+	}
+}
