@@ -10,8 +10,9 @@ import (
 type Registration struct {
 	Vendor  string
 	Factory Factory
-	// Sample is the documented YAML of one account entry (a list item, indented
-	// as it stands under vendors.<vendor>:), used by sample-config.
+	// Sample is the documented YAML of the vendor's sample accounts: list
+	// items ("- name: ...") at column 0; sample-config indents them under
+	// vendors.<vendor>:.
 	Sample string
 }
 

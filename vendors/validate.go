@@ -82,9 +82,19 @@ func (e *Entity) Validate() error {
 		if len(e.Options) == 0 {
 			return fmt.Errorf("%s needs options", e.Platform)
 		}
+		if !e.Writable {
+			return fmt.Errorf("a %s must be writable (Home Assistant requires a command topic)", e.Platform)
+		}
 	case Number:
 		if !e.HasRange || e.Min >= e.Max || e.Step < 0 {
 			return fmt.Errorf("number needs min < max and step ≥ 0")
+		}
+		if !e.Writable {
+			return fmt.Errorf("a number must be writable (use a sensor for a read-only value)")
+		}
+	case Button:
+		if !e.Writable {
+			return fmt.Errorf("a button must be writable")
 		}
 	case Light:
 		if e.Light == nil || len(e.Light.ColorModes) == 0 {
@@ -106,7 +116,7 @@ func (e *Entity) Validate() error {
 		if e.Fan == nil {
 			return fmt.Errorf("fan needs a fan spec")
 		}
-	case Switch, Button, Update:
+	case Switch, Update:
 	default:
 		return fmt.Errorf("unknown platform %q", e.Platform)
 	}
