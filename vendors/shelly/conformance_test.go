@@ -134,6 +134,15 @@ func (h *integratorHarness) Mount(routes []vendors.Route) {
 
 func (h *integratorHarness) DropStreams() int { return h.sim.DropStreams() }
 
+// ThrottleNext throttles the next token calls and forces one: the tokens
+// expire and the sockets drop, so the reconnects need a new token (the
+// integrator's only HTTP traffic besides the handshakes).
+func (h *integratorHarness) ThrottleNext(retryAfter time.Duration, n int) {
+	h.sim.ThrottleNext(retryAfter, n)
+	h.sim.ExpireTokens()
+	h.sim.DropStreams()
+}
+
 func (h *integratorHarness) ExpireTokens() { h.sim.ExpireTokens() }
 
 // FailNext makes the next n HTTP calls fail and drops the sockets, so the
@@ -178,11 +187,7 @@ func (h *cloudHarness) ThrottleNext(retryAfter time.Duration, n int) {
 }
 
 func TestConformanceIntegrator(t *testing.T) {
-	vendortest.Run(t, vendortest.Opt{
-		Vendor: "shelly",
-		New:    newIntegratorHarness,
-		Skip:   map[string]string{"throttle": "the Integrator API documents no rate limit and no throttling answer"},
-	})
+	vendortest.Run(t, vendortest.Opt{Vendor: "shelly", New: newIntegratorHarness})
 }
 
 func TestConformanceCloud(t *testing.T) {

@@ -378,6 +378,19 @@ func (f *fleet) pending() bool {
 	return len(f.devs) > 0
 }
 
+// unseen counts devices known (granted or configured) without any status yet.
+func (f *fleet) unseen() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, d := range f.devs {
+		if !d.seen {
+			n++
+		}
+	}
+	return n
+}
+
 // inventory is the full device list (of devices seen).
 func (f *fleet) inventory() []vendors.Device {
 	f.mu.Lock()

@@ -21,9 +21,13 @@ type publisher struct {
 	store vendors.Store
 	log   zerolog.Logger
 	delay time.Duration
-	dirty bool
-	held  map[string]*held
-	kick  chan struct{}
+	// settle bounds how long the first inventory waits for devices not yet
+	// seen (their servers still connecting), so it goes out whole rather
+	// than server by server.
+	settle time.Duration
+	dirty  bool
+	held   map[string]*held
+	kick   chan struct{}
 }
 
 type held struct {
@@ -32,7 +36,7 @@ type held struct {
 }
 
 func newPublisher(sink vendors.Sink, f *fleet, store vendors.Store, log zerolog.Logger, delay time.Duration) *publisher {
-	return &publisher{sink: sink, fleet: f, store: store, log: log, delay: delay, held: map[string]*held{}, kick: make(chan struct{}, 1)}
+	return &publisher{sink: sink, fleet: f, store: store, log: log, delay: delay, settle: initialSettle, held: map[string]*held{}, kick: make(chan struct{}, 1)}
 }
 
 func (p *publisher) wake() {
@@ -109,13 +113,24 @@ func (p *publisher) flush() {
 	}
 }
 
-// run sends the first inventory at once, then flushes changes after delay.
+// initialSettle: how long the first inventory may wait for unseen devices.
+const initialSettle = 3 * time.Second
+
+// run sends the first inventory once every known device was seen (or settle
+// has passed), then flushes changes after delay.
 func (p *publisher) run(ctx context.Context) {
-	if !p.fleet.pending() {
+	settled := time.Now().Add(p.settle)
+	first := true
+	if p.fleet.unseen() == 0 && !p.fleet.pending() {
 		p.flush()
+		first = false
 	}
 	var timer *time.Timer
 	var fire <-chan time.Time
+	if first {
+		timer = time.NewTimer(p.delay)
+		fire = timer.C
+	}
 	defer func() {
 		if timer != nil {
 			timer.Stop()
@@ -135,8 +150,14 @@ func (p *publisher) run(ctx context.Context) {
 			p.mu.Lock()
 			dirty := p.dirty
 			p.mu.Unlock()
-			if dirty {
+			if first && p.fleet.unseen() > 0 && time.Now().Before(settled) {
+				timer = time.NewTimer(p.delay)
+				fire = timer.C
+				continue
+			}
+			if dirty || (first && !p.fleet.pending()) {
 				p.flush()
+				first = false
 			}
 		}
 	}

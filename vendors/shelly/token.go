@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -34,14 +35,16 @@ type tokenSource struct {
 	now           func() time.Time
 	log           zerolog.Logger
 
-	mu       sync.Mutex
-	loaded   bool
-	tok      string
-	exp      time.Time
-	got      time.Time
-	last     time.Time // last fetch attempt
-	fatal    error
-	inflight *tokenCall
+	mu     sync.Mutex
+	loaded bool
+	tok    string
+	exp    time.Time
+	got    time.Time
+	last   time.Time // last fetch attempt
+	// notBefore: the token endpoint answered as throttled; no call before.
+	notBefore time.Time
+	fatal     error
+	inflight  *tokenCall
 }
 
 type tokenCall struct {
@@ -57,6 +60,9 @@ type storedToken struct {
 }
 
 const tokenName = "token"
+
+// throttleHold is the wait after a throttled answer without Retry-After.
+const throttleHold = 2 * time.Second
 
 func (t *tokenSource) loadLocked() {
 	if t.loaded {
@@ -155,7 +161,11 @@ func (t *tokenSource) fetch(ctx context.Context) (string, error) {
 	}
 	c := &tokenCall{done: make(chan struct{})}
 	t.inflight = c
-	wait := t.last.Add(t.minGap).Sub(t.now())
+	now := t.now()
+	wait := t.last.Add(t.minGap).Sub(now)
+	if w := t.notBefore.Sub(now); w > wait {
+		wait = w
+	}
 	t.mu.Unlock()
 
 	if wait > 0 {
@@ -170,6 +180,17 @@ func (t *tokenSource) fetch(ctx context.Context) (string, error) {
 	t.mu.Lock()
 	t.inflight = nil
 	t.last = t.now()
+	var rl *vendors.RateLimitError
+	if errors.As(c.err, &rl) {
+		// No rate is documented for this endpoint; without a Retry-After
+		// hold off as §4.4 of the reference suggests for a throttled answer.
+		ra := rl.RetryAfter
+		if ra <= 0 {
+			ra = throttleHold
+		}
+		t.notBefore = t.last.Add(ra)
+		t.log.Warn().Dur("retry_in", ra).Msg("access token request throttled")
+	}
 	if vendors.IsPermanent(c.err) {
 		t.fatal = c.err
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/json"
+	"math"
 	"net"
 	"net/http"
 	"strconv"
@@ -30,6 +31,17 @@ func (s *Sim) serveToken(w http.ResponseWriter, r *http.Request) {
 		s.logLocked(Request{Time: time.Now(), Op: op, Status: st, Login: true})
 		s.mu.Unlock()
 		http.Error(w, "injected failure", st)
+		return
+	}
+	if s.throttleN > 0 {
+		s.throttleN--
+		s.logLocked(Request{Time: time.Now(), Op: op, Status: s.opt.ThrottleStatus, Login: true, Throttled: true})
+		ra := s.throttleRA
+		s.mu.Unlock()
+		if ra > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(ra.Seconds()))))
+		}
+		writeJSON(w, s.opt.ThrottleStatus, map[string]any{"isok": false, "errors": map[string]any{"max_req": "Request limit reached"}})
 		return
 	}
 	if r.PostForm.Get("itg") != s.opt.Tag || r.PostForm.Get("token") != s.opt.Token {

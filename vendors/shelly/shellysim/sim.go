@@ -227,8 +227,8 @@ func (s *Sim) FailNext(status, n int) {
 	s.failStatus, s.failN = status, n
 }
 
-// ThrottleNext answers the next n v2 API requests as a rate overrun, with
-// Retry-After when retryAfter is not zero.
+// ThrottleNext answers the next n v2 API or access token requests as a rate
+// overrun, with Retry-After when retryAfter is not zero.
 func (s *Sim) ThrottleNext(retryAfter time.Duration, n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
