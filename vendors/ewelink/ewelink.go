@@ -17,6 +17,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/cloud2mqtt/cloud2mqtt/vendors"
+	"github.com/cloud2mqtt/cloud2mqtt/vendors/vendorkit"
 )
 
 //go:embed sample.yaml
@@ -69,6 +70,9 @@ type Adapter struct {
 
 	// onWrite, set by tests, sees the start of every WebSocket write.
 	onWrite func(time.Time)
+	// clock times the reconnect and login backoff (nil: the wall clock);
+	// tests inject a fake one to run the 15 s → 64 min schedule instantly.
+	clock vendorkit.Clock
 
 	oauthMu     sync.Mutex
 	states      map[string]time.Time

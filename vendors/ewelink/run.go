@@ -40,7 +40,7 @@ func (a *Adapter) Run(ctx context.Context, sink vendors.Sink) error {
 		return vendorkit.Backoff{Base: 2 * a.cfg.BackoffMin, Max: a.cfg.BackoffMax, Floor: a.cfg.BackoffMin}
 	}
 	loginBackoff := backoff()
-	sup := vendorkit.Supervisor{Backoff: backoff(), StableAfter: a.cfg.StableAfter,
+	sup := vendorkit.Supervisor{Backoff: backoff(), StableAfter: a.cfg.StableAfter, Clock: a.clock,
 		OnRetry: func(err error, wait time.Duration) {
 			a.log.Warn().Err(err).Dur("retry_in", wait).Msg("cloud session ended; reconnecting after backoff")
 			a.setStatus(vendors.StateBackoff, err.Error())
@@ -87,7 +87,7 @@ func (a *Adapter) awaitLogin(ctx context.Context, bo *vendorkit.Backoff) error {
 			wait := bo.Next()
 			a.log.Warn().Err(err).Dur("retry_in", wait).Msg("login failed; retrying after backoff")
 			a.setStatus(vendors.StateBackoff, err.Error())
-			if err := vendorkit.Sleep(ctx, nil, wait); err != nil {
+			if err := vendorkit.Sleep(ctx, a.clock, wait); err != nil {
 				return err
 			}
 			continue

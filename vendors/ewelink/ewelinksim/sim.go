@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -49,7 +50,8 @@ type Options struct {
 	CoverTravel time.Duration
 	// Devices are the account's things (default Fixtures()).
 	Devices []Device
-	// Now is the clock for token and code expiry (default time.Now).
+	// Now is the clock for token and code expiry and the userOnline gap
+	// (default time.Now).
 	Now func() time.Time
 }
 
@@ -320,11 +322,15 @@ func writeEnvelope(w http.ResponseWriter, code int, msg string, data any) {
 
 // --- harness pieces ------------------------------------------------------------
 
-// Requests is the log of every API call and client WebSocket message.
+// Requests is the log of every API call and client WebSocket message, in
+// the order they arrived (a frame is logged at its arrival, which may be a
+// moment before it is handled).
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.log...)
+	out := append([]Request(nil), s.log...)
+	s.mu.Unlock()
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
+	return out
 }
 
 // Violations counts calls and messages that broke the cloud's limits.

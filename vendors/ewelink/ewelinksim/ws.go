@@ -21,6 +21,16 @@ type client struct {
 	authed bool
 	killed bool
 	recent []time.Time // arrival of the client's frames in the last second
+	// arrived is when the frame being handled came in; its log entry
+	// carries this time, so gaps in the log are gaps on the wire.
+	arrived time.Time
+}
+
+// logFrame logs the client frame being handled at its arrival time.
+func (s *Server) logFrame(c *client, op string, code int) {
+	s.mu.Lock()
+	s.log = append(s.log, Request{Time: c.arrived, Op: op, Status: code})
+	s.mu.Unlock()
 }
 
 // kill closes the connection abruptly; called with s.mu held.
@@ -164,6 +174,7 @@ func (s *Server) readLoop(c *client) {
 		}
 	}()
 	for f := range frames {
+		c.arrived = f.at
 		s.mu.Lock()
 		c.recent = append(c.recent, f.at)
 		for len(c.recent) > 0 && f.at.Sub(c.recent[0]) >= rateWindow {
@@ -174,7 +185,7 @@ func (s *Server) readLoop(c *client) {
 		}
 		s.mu.Unlock()
 		if string(f.data) == "ping" {
-			s.logWS("ws ping", 0)
+			s.logFrame(c, "ws ping", 0)
 			if c.authed {
 				s.mu.Lock()
 				c.sendLocked([]byte("pong"))
@@ -184,12 +195,12 @@ func (s *Server) readLoop(c *client) {
 		}
 		var m map[string]any
 		if err := decodeUseNumber(f.data, &m); err != nil {
-			s.logWS("ws invalid", 400)
+			s.logFrame(c, "ws invalid", 400)
 			continue
 		}
 		action, _ := m["action"].(string)
 		if !c.authed && action != "userOnline" {
-			s.logWS("ws "+action, 406)
+			s.logFrame(c, "ws "+action, 406)
 			s.reply(c, m, 406, nil)
 			c.cancel()
 			return
@@ -203,7 +214,7 @@ func (s *Server) readLoop(c *client) {
 		case "update", "query":
 			s.deviceMessage(c, action, m)
 		default:
-			s.logWS("ws "+action, 0)
+			s.logFrame(c, "ws "+action, 0)
 		}
 	}
 }
@@ -213,7 +224,9 @@ func (s *Server) userOnline(c *client, m map[string]any) bool {
 	at, _ := m["at"].(string)
 	apikey, _ := m["apikey"].(string)
 	appid, _ := m["appid"].(string)
-	now := time.Now()
+	// The userOnline rule is timed on the simulator's clock, so a test
+	// with a fake clock checks the adapter's real 15 s floor.
+	now := s.opt.Now()
 	s.mu.Lock()
 	if n := len(s.onlines); n > 0 && now.Sub(s.onlines[n-1]) < s.opt.UserOnlineGap {
 		s.violateLocked("userOnline %s after the previous one", now.Sub(s.onlines[n-1])) // the cloud bans such IPs
@@ -225,7 +238,7 @@ func (s *Server) userOnline(c *client, m map[string]any) bool {
 	if !ok {
 		code = 406
 	}
-	s.logWS("ws userOnline", code)
+	s.logFrame(c, "ws userOnline", code)
 	if !ok {
 		b, _ := json.Marshal(map[string]any{"error": 406, "reason": "Authentication Failed", "sequence": m["sequence"]})
 		wctx, cancel := context.WithTimeout(c.ctx, time.Second)
@@ -291,7 +304,7 @@ func (s *Server) deviceMessage(c *client, action string, m map[string]any) {
 			}
 		}
 	}
-	s.logWS("ws "+action, code)
+	s.logFrame(c, "ws "+action, code)
 	s.reply(c, m, code, p)
 }
 
