@@ -186,3 +186,116 @@ func FuzzStatus(f *testing.F) {
 		mergeStatus(merged, st)
 	})
 }
+
+func FuzzTokenAnswer(f *testing.F) {
+	for _, s := range []string{
+		`{"isok":true,"data":"eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzM4NCJ9.eyJleHAiOjE3MDAwMDAwMDAsInVzZXJfaWQiOiJJVEcifQ.c2ln"}`,
+		`{"isok":true,"data":{"token":"a.eyJleHAiOiIxNzAwMDAwMDAwIn0.c"}}`,
+		`{"isok":false,"errors":{"invalid_token":"Invalid integrator credentials"}}`,
+		`{"isok":"true","data":""}`, `{"isok":1,"data":"x.bm90IGpzb24.y"}`, `[]`, ``,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		tok, _, err := parseTokenResponse(body)
+		if err != nil {
+			if vendors.Code(err) == "" {
+				t.Fatalf("uncoded error %v", err)
+			}
+			return
+		}
+		if tok == "" || len(tok) > 8192 {
+			t.Fatalf("accepted token of length %d", len(tok))
+		}
+	})
+}
+
+// FuzzV2SetAnswer covers what a set/* answer is read for: the error
+// envelope (→ result code) and set/groups' failedCommands.
+func FuzzV2SetAnswer(f *testing.F) {
+	for _, s := range []string{
+		`{"error":"DEVICE_OFFLINE","data":{"messages":["device offline"]}}`,
+		`{"error":"DEVICE_INVALID_MODE"}`,
+		`{"isok":false,"errors":{"max_req":"Request limit reached"}}`,
+		`{"failedCommands":{"b48a0a1cd978_0":"DEVICE_OFFLINE","b923fa_1":5}}`,
+		`{"error":"unexpected subservice error!","data":{"messages":[1,"a",null]}}`,
+		`{"error":null}`, `null`, ``,
+	} {
+		f.Add([]byte(s), 400)
+		f.Add([]byte(s), 200)
+	}
+	f.Fuzz(func(t *testing.T, body []byte, status int) {
+		err := cloudError(status, body)
+		code := vendors.Code(err)
+		if code == "" || len(code) > 40 || !isCodeWord(code) {
+			t.Fatalf("result code %q from %q", code, body)
+		}
+		for k, v := range parseFailed(body) {
+			if k == "" && v == "" {
+				continue
+			}
+			if !isCodeWord(v) || len(v) > 40 {
+				t.Fatalf("failed code %q", v)
+			}
+		}
+	})
+}
+
+// FuzzRequestParams decodes bridge/request/shelly/set/* bodies (user input
+// from MQTT) and validates them; a body that validates must marshal.
+func FuzzRequestParams(f *testing.F) {
+	for _, s := range []string{
+		`{"id":"b48a0a1cd978","channel":0,"on":true,"toggle_after":5}`,
+		`{"id":"b48a0a1cd978","position":"open","duration":3}`,
+		`{"id":"b48a0a1cd978","position":50,"slatPosition":20}`,
+		`{"id":"b48a0a1cd978","relative":-20,"slatRelative":10}`,
+		`{"id":"b923fa","mode":"color","red":255,"green":0,"blue":0,"gain":50,"effect":1}`,
+		`{"id":"b923fa","mode":"white","brightness":40,"temperature":4000,"white":100}`,
+		`{"switch":{"ids":["b48a0a1cd978_0","b923fa_0"],"command":{"on":false}}}`,
+		`{"cover":{"ids":["b48a0a1cd978_0"],"command":{"position":"stop"}},"light":{"ids":["b923fa_0"],"command":{"on":true}}}`,
+		`{"id":"","position":1e308}`, `{"id":"x","unknown":1}`, `[]`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		check := func(v any, err error) {
+			if err == nil {
+				if _, merr := json.Marshal(v); merr != nil {
+					t.Fatalf("validated body does not marshal: %v", merr)
+				}
+				return
+			}
+			if vendors.Code(err) == "" {
+				t.Fatalf("uncoded error %v", err)
+			}
+		}
+		var sw singleSwitch
+		if err := decodeStrict(data, &sw); err == nil {
+			if _, _, err := sw.addr.validate(); err == nil {
+				check(sw, sw.switchCmd.validate())
+			}
+		} else if vendors.Code(err) == "" {
+			t.Fatalf("uncoded decode error %v", err)
+		}
+		var cv singleCover
+		if decodeStrict(data, &cv) == nil {
+			check(cv, cv.coverCmd.validate())
+		}
+		var li singleLight
+		if decodeStrict(data, &li) == nil {
+			check(li, li.lightCmd.validate(2700))
+		}
+		var g groupReq
+		if decodeStrict(data, &g) == nil {
+			err := g.validate()
+			check(g, err)
+			if err == nil {
+				for _, id := range groupDevices(g) {
+					if normID(id, nil) != id {
+						t.Fatalf("group device %q is not canonical", id)
+					}
+				}
+			}
+		}
+	})
+}
