@@ -162,8 +162,12 @@ func newMQTTClient(cfg *config.Config, log zerolog.Logger) (*mqttx.Paho, error) 
 		KeepAlive:      mc.KeepAlive.Std(),
 		ConnectTimeout: mc.ConnectTimeout.Std(),
 		WriteTimeout:   mc.WriteTimeout.Std(),
-		Will:           bridge.WillFor(dcfg),
-		Log:            log,
+		// Home Assistant must see the bridge again within seconds of a broker
+		// restart; paho's backoff otherwise doubles up to 30 s across outages
+		// close together (TestFaultBrokerRestarts).
+		MaxReconnectInterval: maxReconnectInterval,
+		Will:                 bridge.WillFor(dcfg),
+		Log:                  log,
 	}
 	if opts.ClientID == "" {
 		opts.ClientID = bridge.DefaultClientID(dcfg)
@@ -177,6 +181,9 @@ func newMQTTClient(cfg *config.Config, log zerolog.Logger) (*mqttx.Paho, error) 
 	}
 	return mqttx.New(opts)
 }
+
+// maxReconnectInterval caps the wait between two attempts to reach the broker.
+const maxReconnectInterval = time.Second
 
 // cloudClient is the HTTP client every adapter uses for its cloud.
 func cloudClient(c config.Cloud) (*http.Client, error) {
