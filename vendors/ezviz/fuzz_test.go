@@ -1,6 +1,9 @@
 package ezviz
 
 import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -125,4 +128,67 @@ func FuzzTrustCallback(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzTrustRoutes sends arbitrary requests to the trust return page and
+// the device callback: answers stay within the documented set, and the
+// return page never accepts a state it did not hand out.
+func FuzzTrustRoutes(f *testing.F) {
+	f.Add("GET", "opt_type=device_authorize&deviceSerials=C78957921:1&deviceTrustId=1", "")
+	f.Add("POST", "", "opt_type=device_cancel&deviceSerials=C78957921")
+	f.Add("POST", "x=1", "%zz")
+	f.Add("PUT", "state=abc&error=denied", "")
+	f.Fuzz(func(t *testing.T, method, query, body string) {
+		if !validMethod(method) {
+			return
+		}
+		a := fuzzAdapter()
+		a.relist = make(chan struct{}, 1)
+		a.trust.init()
+		target := "/ezviz/fuzz/trust/callback?" + query
+		req, err := http.NewRequest(method, "http://bridge"+target, strings.NewReader(body))
+		if err != nil {
+			return
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		w := httptest.NewRecorder()
+		a.serveTrustCallback(w, req)
+		switch w.Code {
+		case http.StatusOK:
+			if w.Body.String() != `{"code":"200"}` {
+				t.Fatalf("accepted callback answered %q", w.Body.String())
+			}
+		case http.StatusBadRequest, http.StatusMethodNotAllowed:
+		default:
+			t.Fatalf("callback answered %d", w.Code)
+		}
+		req, err = http.NewRequest(http.MethodGet, "http://bridge/ezviz/fuzz/trust/return?"+query, nil)
+		if err != nil {
+			return
+		}
+		w = httptest.NewRecorder()
+		a.serveTrustReturn(w, req)
+		if w.Code != http.StatusBadRequest {
+			t.Fatalf("return page without a handed-out state answered %d", w.Code)
+		}
+		select {
+		case <-a.relist:
+			if !strings.Contains(query+body, "opt_type") {
+				t.Fatal("a relist was asked for without a callback")
+			}
+		default:
+		}
+	})
+}
+
+func validMethod(m string) bool {
+	if m == "" || len(m) > 16 {
+		return false
+	}
+	for _, r := range m {
+		if r < 'A' || r > 'Z' {
+			return false
+		}
+	}
+	return true
 }
