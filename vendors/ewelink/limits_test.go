@@ -1,11 +1,15 @@
 package ewelink
 
 import (
+	"context"
+	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/cloud2mqtt/cloud2mqtt/vendors"
 	"github.com/cloud2mqtt/cloud2mqtt/vendors/ewelink/ewelinksim"
 )
 
@@ -147,5 +151,97 @@ func TestNoReconnectStorm(t *testing.T) {
 	}
 	if s.Violations() != 0 {
 		t.Errorf("violations: %v", s.ViolationLog())
+	}
+}
+
+// TestExpiredTokenRefreshesOnce: REST 402 → one refresh, the call is
+// repeated with the new token, no login.
+func TestExpiredTokenRefreshesOnce(t *testing.T) {
+	s := newSim(t, ewelinksim.Options{Devices: small("1000a00001")})
+	r := start(t, passwordConfig(s, "window: 5s"), t.TempDir())
+	r.waitConnected(t)
+	t0 := time.Now()
+	s.ExpireTokens()
+	if err := r.a.Refresh(context.Background(), "1000a00001"); err != nil {
+		t.Fatalf("read after expiry: %v", err)
+	}
+	rest := restCalls(s.Requests(), t0)
+	var got []string
+	for _, q := range rest {
+		got = append(got, fmt.Sprintf("%s=%d", q.Op, q.Status))
+	}
+	want := []string{"GET /v2/device/thing/status=402", "POST /v2/user/refresh=200", "GET /v2/device/thing/status=200"}
+	t.Logf("REST calls after the expiry: %v", got)
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("calls %v, want %v", got, want)
+	}
+	if n := countOp(s.Requests(), "POST /v2/user/login"); n != 1 {
+		t.Errorf("%d password logins, want 1", n)
+	}
+	if r.lastStatus().Reauth {
+		t.Error("re-authentication asked after a successful refresh")
+	}
+}
+
+// TestRefusedTokensNeedReauth: REST 401, one refresh, 401 again → the
+// account needs a person; no login, no second refresh, the socket closes and
+// commands fail without a cloud call.
+func TestRefusedTokensNeedReauth(t *testing.T) {
+	s := newSim(t, ewelinksim.Options{Devices: small("1000a00001")})
+	r := start(t, passwordConfig(s, "window: 5s"), t.TempDir(), withPublicURL("http://bridge.invalid"))
+	r.waitConnected(t)
+	t0 := time.Now()
+	s.RefuseTokens(2)
+	err := r.a.Refresh(context.Background(), "1000a00001")
+	if vendors.Code(err) != vendors.CodeAuth {
+		t.Fatalf("want an auth error, got %v", err)
+	}
+	r.rec.WaitFor(t, 5*time.Second, "re-authentication needed", func() bool { return r.lastStatus().Reauth })
+	r.rec.WaitFor(t, 5*time.Second, "the socket closed", func() bool { return s.Streams() == 0 })
+	time.Sleep(500 * time.Millisecond) // room for a login loop, if there were one
+	var got []string
+	for _, q := range restCalls(s.Requests(), t0) {
+		got = append(got, fmt.Sprintf("%s=%d", q.Op, q.Status))
+	}
+	t.Logf("REST calls after the refusal: %v", got)
+	want := []string{"GET /v2/device/thing/status=401", "POST /v2/user/refresh=200", "GET /v2/device/thing/status=401"}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("calls %v, want %v", got, want)
+	}
+	n := len(s.Requests())
+	if err := r.a.Execute(context.Background(), vendors.Command{DeviceID: "1000a00001", Key: "switch", Value: true}); vendors.Code(err) != vendors.CodeAuth || len(s.Requests()) != n {
+		t.Errorf("command while re-auth is needed: %v, %d calls", err, len(s.Requests())-n)
+	}
+	if st := r.lastStatus(); st.ReauthURL != "http://bridge.invalid/ewelink/test/login" {
+		t.Errorf("status %+v", st)
+	}
+}
+
+// TestWebSocket406Twice: the handshake is refused (406), the adapter
+// refreshes once and retries after its backoff; refused again, it stops:
+// one refresh, no login, two refused userOnline.
+func TestWebSocket406Twice(t *testing.T) {
+	s := newSim(t, ewelinksim.Options{Devices: small("1000a00001")})
+	r := start(t, passwordConfig(s, "window: 5s"), t.TempDir(), withPublicURL("http://bridge.invalid"))
+	r.waitConnected(t)
+	before := logins(s.Requests())
+	s.RefuseTokens(2)
+	s.DropStreams()
+	r.rec.WaitFor(t, 10*time.Second, "re-authentication needed", func() bool { return r.lastStatus().Reauth })
+	time.Sleep(500 * time.Millisecond)
+	reqs := s.Requests()
+	refused := 0
+	for _, q := range reqs {
+		if q.Op == "ws userOnline" && q.Status == 406 {
+			refused++
+		}
+	}
+	t.Logf("userOnline=%d (refused %d), refresh=%d, password logins=%d", countOp(reqs, "ws userOnline"), refused,
+		countOp(reqs, "POST /v2/user/refresh"), countOp(reqs, "POST /v2/user/login"))
+	if refused != 2 || logins(reqs)-before != 1 || countOp(reqs, "POST /v2/user/refresh") != 1 {
+		t.Errorf("want 2 refused userOnline and exactly 1 refresh; got %d refused, %d token calls", refused, logins(reqs)-before)
+	}
+	if countOp(reqs, "POST /v2/user/login") != 1 {
+		t.Errorf("the adapter logged in again")
 	}
 }

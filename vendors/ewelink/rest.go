@@ -205,7 +205,8 @@ func (a *Adapter) send(ctx context.Context, r request) (json.RawMessage, error) 
 }
 
 // call makes a Bearer call. On 401/402 it renews the token once (shared with
-// every other caller that failed with the same token) and retries.
+// every other caller that failed with the same token) and retries; if the
+// retry is refused too, the account needs re-authentication (§4.4).
 func (a *Adapter) call(ctx context.Context, r request, out any) error {
 	for attempt := 0; ; attempt++ {
 		tok, gen, err := a.bearer()
@@ -215,11 +216,15 @@ func (a *Adapter) call(ctx context.Context, r request, out any) error {
 		r.auth, r.token = authBearer, tok.AT
 		r.url = a.cfg.apiBase(tok.Region) + r.path()
 		data, err := a.send(ctx, r)
-		if code := cloudCode(err); (code == 401 || code == 402) && attempt == 0 {
+		if code := cloudCode(err); code == 401 || code == 402 {
+			// The first refusal refreshes; a refusal of the refreshed
+			// tokens makes renew mark the account for re-authentication.
 			if rerr := a.renew(ctx, gen, code); rerr != nil {
 				return rerr
 			}
-			continue
+			if attempt == 0 {
+				continue
+			}
 		}
 		if err != nil {
 			return err

@@ -180,6 +180,12 @@ func (a *Adapter) session(ctx context.Context) error {
 			return ctx.Err()
 		case <-w.ctx.Done():
 			return context.Cause(w.ctx)
+		case <-a.loginWake:
+			// A REST call found the tokens dead even after a refresh: the
+			// socket must not outlive them.
+			if _, _, err := a.bearer(); err != nil {
+				return sessionErr(err)
+			}
 		case <-relist.C:
 			if err := a.relist(ctx, vendorkit.Low); err != nil {
 				if errors.Is(err, errReauth) {

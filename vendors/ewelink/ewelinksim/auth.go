@@ -126,6 +126,9 @@ func (s *Server) tokenState(at string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
+	case s.refuseN > 0:
+		s.refuseN--
+		return 401
 	case s.session == nil || at == "" || at != s.session.at:
 		return 401
 	case s.session.atExpired || s.opt.Now().After(s.session.atExpires):
@@ -175,6 +178,16 @@ func (s *Server) ExpireTokens() {
 	if s.session != nil {
 		s.session.atExpired = true
 	}
+	s.mu.Unlock()
+}
+
+// RefuseTokens makes the next n token checks (Bearer REST calls and
+// userOnline) fail as if the session were gone (REST 401, WebSocket 406),
+// while the refresh token keeps working: the case where only a fresh login
+// would help.
+func (s *Server) RefuseTokens(n int) {
+	s.mu.Lock()
+	s.refuseN = n
 	s.mu.Unlock()
 }
 

@@ -84,6 +84,7 @@ type Server struct {
 	failCode  int
 	throttleN int
 	throttleD time.Duration
+	refuseN   int
 	monthly   int
 	clients   map[*client]bool
 	onlines   []time.Time
