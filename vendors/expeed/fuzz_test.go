@@ -200,3 +200,30 @@ func FuzzDatapointValue(f *testing.F) {
 		learnedSpec("x", "x", raw).decode(raw)
 	})
 }
+
+// FuzzHistoryParams decodes bridge/request/expeed/history bodies (user input
+// from MQTT): a refused body has a result code, an accepted one is in range.
+func FuzzHistoryParams(f *testing.F) {
+	for _, s := range []string{
+		`{"device":"D0001"}`,
+		`{"device":"expeed/D0001","datapoints":["temp","switch"],"start":"2017-02-13T12-00-00-000","end":"2017-02-13T13-00-00-000","limit":50,"order":"oldest","max_pages":2}`,
+		`{"device":"D0001","datapoints":"temp,settemp","cursor":1486958400000}`,
+		`{"device":"D0001","start":"2017-02-13T04:00:00Z"}`,
+		`{"device":"D0001","limit":0.5}`, `{"device":"nope"}`, `{"x":1}`, `[]`, ``,
+	} {
+		f.Add([]byte(s))
+	}
+	a := fuzzAdapter(f)
+	f.Fuzz(func(t *testing.T, params []byte) {
+		q, err := a.historyQuery(params)
+		if err != nil {
+			if vendors.Code(err) == "" {
+				t.Fatalf("uncoded error %v", err)
+			}
+			return
+		}
+		if q.dev == nil || q.key == "" || q.limit < 1 || q.limit > 6000 || q.maxPages < 1 || q.end.Before(q.start) {
+			t.Fatalf("accepted query out of range: %+v", q)
+		}
+	})
+}
