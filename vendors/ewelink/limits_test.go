@@ -245,3 +245,83 @@ func TestWebSocket406Twice(t *testing.T) {
 		t.Errorf("the adapter logged in again")
 	}
 }
+
+// gapsByOp are the arrival gaps between consecutive REST calls of each
+// endpoint in the simulator's log.
+func gapsByOp(reqs []ewelinksim.Request) (minGap time.Duration, op string) {
+	last := map[string]time.Time{}
+	minGap = time.Duration(1 << 62)
+	for _, q := range restCalls(reqs, time.Time{}) {
+		if prev, ok := last[q.Op]; ok && q.Time.Sub(prev) < minGap {
+			minGap, op = q.Time.Sub(prev), q.Op
+		}
+		last[q.Op] = q.Time
+	}
+	return minGap, op
+}
+
+// TestRESTBudgetInSimLog: what the simulator saw arrive keeps the budget.
+func TestRESTBudgetInSimLog(t *testing.T) {
+	t.Run("endpoint_gap", func(t *testing.T) {
+		// Production spacing (500 ms per endpoint); six reads at once.
+		s := newSim(t, ewelinksim.Options{Devices: small("1000a00001", "1000a00002")})
+		r := start(t, passwordConfig(s, "window: 5s"), t.TempDir())
+		r.waitConnected(t)
+		var wg sync.WaitGroup
+		for i := 0; i < 6; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := r.a.Refresh(context.Background(), []string{"1000a00001", "1000a00002"}[i%2]); err != nil {
+					t.Errorf("read %d: %v", i, err)
+				}
+			}()
+		}
+		wg.Wait()
+		reqs := s.Requests()
+		gap, op := gapsByOp(reqs)
+		t.Logf("%d REST calls, %d of GET /v2/device/thing/status; closest pair on one endpoint: %s (%s)",
+			len(restCalls(reqs, time.Time{})), countOp(reqs, "GET /v2/device/thing/status"), gap, op)
+		if countOp(reqs, "GET /v2/device/thing/status") != 6 || gap < 500*time.Millisecond {
+			t.Errorf("calls to one endpoint %s apart (%s), want ≥ 500ms", gap, op)
+		}
+		if s.Violations() != 0 {
+			t.Errorf("violations: %v", s.ViolationLog())
+		}
+	})
+	t.Run("window_and_month", func(t *testing.T) {
+		// The window scaled down (4 per 1 s; the simulator checks 4 per
+		// 900 ms) so it fills several times within the test.
+		s := newSim(t, ewelinksim.Options{Devices: small("1000a00001"), EndpointGap: -1, WindowCalls: 4, Window: 900 * time.Millisecond})
+		r := start(t, passwordConfig(s, "endpoint_gap: 10ms", "window_calls: 4", "window: 1s", "monthly_quota: 1000"), t.TempDir())
+		r.waitConnected(t)
+		for i := 0; i < 8; i++ {
+			if err := r.a.Refresh(context.Background(), "1000a00001"); err != nil {
+				t.Fatalf("read %d: %v", i, err)
+			}
+		}
+		rest := restCalls(s.Requests(), time.Time{})
+		closest := time.Duration(1 << 62)
+		for i := 4; i < len(rest); i++ {
+			closest = min(closest, rest[i].Time.Sub(rest[i-4].Time))
+		}
+		counted := 0
+		for _, q := range rest {
+			if q.Op != "GET /dispatch/app" {
+				counted++
+			}
+		}
+		b := r.a.budget.remaining()
+		t.Logf("%d REST calls; any 5 consecutive span at least %s; monthly counter %d used, %d remaining (simulator saw %d counted calls)",
+			len(rest), closest, b["monthly_calls_used"], b["monthly_calls_remaining"], counted)
+		if len(rest) < 12 || closest < 900*time.Millisecond {
+			t.Errorf("5 calls within %s; the window allows 4 per second", closest)
+		}
+		if b["monthly_calls_used"] != int64(counted) || b["monthly_calls_remaining"] != 1000-int64(counted) {
+			t.Errorf("monthly counter %v, the simulator saw %d counted calls", b, counted)
+		}
+		if s.Violations() != 0 {
+			t.Errorf("violations: %v", s.ViolationLog())
+		}
+	})
+}
