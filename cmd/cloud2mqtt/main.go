@@ -31,7 +31,7 @@ func commands() []command {
 		{"check-config", "validate a config without network: check-config --config FILE", checkConfigCmd},
 		{"sample-config", "print the documented example config", sampleConfigCmd},
 		{"demo", "run every vendor's simulator with the real adapters and a broker", demoCmd},
-		// bench: see issue 7
+		{"bench", "measure throughput, latency, scale and API economy", benchCmd},
 		{"healthcheck", "exit 0 when /healthz answers 200 (for container health checks)", healthcheckCmd},
 		{"version", "print the version", versionCmd},
 	}

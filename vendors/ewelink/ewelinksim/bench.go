@@ -1,0 +1,74 @@
+package ewelinksim
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// BenchTargets lists up to n online metering devices (POW, POWR2, POWR3,
+// POWR320D): the devices PushPower can change.
+func (s *Server) BenchTargets(n int) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var ids []string
+	for _, id := range s.order {
+		if len(ids) == n {
+			break
+		}
+		switch d := s.devices[id]; d.UIID {
+		case 5, 32, 182, 190:
+			if d.online {
+				ids = append(ids, id)
+			}
+		}
+	}
+	return ids
+}
+
+// PushPower makes a metering device report watts, stored and sent as an
+// update frame to every authenticated socket. Unlike Report it waits for
+// room in a socket's queue instead of dropping the client, so a benchmark
+// can push as fast as the bridge reads.
+func (s *Server) PushPower(id string, watts float64) error {
+	s.mu.Lock()
+	d := s.devices[id]
+	if d == nil {
+		s.mu.Unlock()
+		return fmt.Errorf("no device %q", id)
+	}
+	p := map[string]any{"power": strconv.FormatFloat(watts, 'f', 2, 64)}
+	switch d.UIID {
+	case 5, 32, 182:
+	case 190:
+		p["power"] = int(watts * 100) // POWR320D reports hundredths of a watt
+	default:
+		s.mu.Unlock()
+		return fmt.Errorf("device %q does not meter power", id)
+	}
+	mergeParams(d.params, p)
+	b, err := json.Marshal(map[string]any{"action": "update", "deviceid": d.ID, "apikey": s.ownerOf(d), "userAgent": "device",
+		"params": p, "from": "device", "ts": 0, "d_seq": time.Now().UnixMilli()})
+	var to []*client
+	for c := range s.clients {
+		if c.authed && !c.killed {
+			to = append(to, c)
+		}
+	}
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if len(to) == 0 {
+		return errors.New("no authenticated socket")
+	}
+	for _, c := range to {
+		select {
+		case c.out <- b:
+		case <-c.ctx.Done():
+		}
+	}
+	return nil
+}
