@@ -325,3 +325,56 @@ func TestRESTBudgetInSimLog(t *testing.T) {
 		}
 	})
 }
+
+// TestWSSendSpacingInSimLog: a burst of commands (each followed by a query)
+// reaches the simulator spaced by the send gap: N frames span at least
+// (N-1) × 100 ms on arrival and the simulator's rate rule (at most 11 frames
+// in any second) never trips. No REST call is made.
+func TestWSSendSpacingInSimLog(t *testing.T) {
+	s := newSim(t, ewelinksim.Options{Devices: small("1000a00001", "1000a00002")})
+	r := start(t, passwordConfig(s), t.TempDir())
+	r.waitDevices(t, 2)
+	r.waitConnected(t)
+	t0 := time.Now()
+	keys := []struct {
+		id, key string
+	}{{"1000a00001", "switch"}, {"1000a00002", "switch_1"}, {"1000a00002", "switch_2"}, {"1000a00002", "switch_3"}, {"1000a00002", "switch_4"}}
+	var wg sync.WaitGroup
+	for i := 0; i < 10; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			k := keys[i%len(keys)]
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := r.a.Execute(ctx, vendors.Command{DeviceID: k.id, Key: k.key, Value: i%2 == 0}); err != nil {
+				t.Errorf("command %d: %v", i, err)
+			}
+		}()
+	}
+	wg.Wait()
+	// The queries after the commands follow at the low priority.
+	r.rec.WaitFor(t, 10*time.Second, "the queries", func() bool { return countOp(s.Requests(), "ws query") >= 10 })
+	var frames []time.Time
+	for _, q := range s.Requests() {
+		if strings.HasPrefix(q.Op, "ws ") && q.Op != "ws connect" && !q.Time.Before(t0) {
+			frames = append(frames, q.Time)
+		}
+	}
+	closest := time.Duration(1 << 62)
+	for i := 1; i < len(frames); i++ {
+		closest = min(closest, frames[i].Sub(frames[i-1]))
+	}
+	span := frames[len(frames)-1].Sub(frames[0])
+	t.Logf("%d frames (%d update, %d query) over %s; closest pair on arrival %s; REST calls %d",
+		len(frames), countOp(s.Requests(), "ws update"), countOp(s.Requests(), "ws query"), span.Round(time.Millisecond), closest, len(restCalls(s.Requests(), t0)))
+	if want := time.Duration(len(frames)-1)*100*time.Millisecond - 50*time.Millisecond; span < want {
+		t.Errorf("%d frames arrived within %s, want ≥ %s", len(frames), span, want)
+	}
+	if s.Violations() != 0 {
+		t.Errorf("violations: %v", s.ViolationLog())
+	}
+	if n := len(restCalls(s.Requests(), t0)); n != 0 {
+		t.Errorf("%d REST calls with the socket up", n)
+	}
+}

@@ -387,3 +387,24 @@ func TestWebSocket(t *testing.T) {
 		t.Errorf("violations: %v", s.ViolationLog())
 	}
 }
+
+// TestWebSocketSendRate: a client that does not space its frames is caught.
+func TestWebSocketSendRate(t *testing.T) {
+	s := newTest(t, Options{UserOnlineGap: time.Millisecond})
+	at := login(t, s, "eu").Data["at"].(string)
+	c := dial(t, s)
+	c.send(online(s, at, "1"))
+	c.read()
+	for i := 0; i < 15; i++ { // no gap at all
+		if err := c.c.Write(context.Background(), websocket.MessageText, []byte("ping")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for s.Violations() == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if s.Violations() == 0 {
+		t.Error("16 frames in a moment were not counted as a violation")
+	}
+}
