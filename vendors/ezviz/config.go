@@ -79,7 +79,7 @@ func (c *config) setDefaults() {
 		c.AuthURL = defaultAuthURL
 	}
 	def(&c.PollInterval, 30*time.Second)
-	def(&c.StatusInterval, 2*time.Minute)
+	def(&c.StatusInterval, 30*time.Second)
 	def(&c.SettingsInterval, 30*time.Minute)
 	def(&c.MotionHold, 60*time.Second)
 	def(&c.UpgradeInterval, 10*time.Second)

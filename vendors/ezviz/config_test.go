@@ -125,3 +125,27 @@ func TestSDState(t *testing.T) {
 		}
 	}
 }
+
+// TestPollDefaults: status and alarms are polled every 30 s unless
+// configured, motion holds 60 s, snapshots are on demand (issue #5).
+func TestPollDefaults(t *testing.T) {
+	a, err := New(vendors.Env{}, func(v any) error {
+		return yaml.Unmarshal([]byte("name: x\napp_key: k\napp_secret: s\n"), v)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := a.(*Adapter).cfg
+	if c.PollInterval.String() != "30s" || c.StatusInterval.String() != "30s" || c.MotionHold.String() != "1m0s" || c.SnapshotInterval != 0 {
+		t.Errorf("defaults: alarms %s, status %s, motion hold %s, snapshots %s", c.PollInterval, c.StatusInterval, c.MotionHold, c.SnapshotInterval)
+	}
+	a, err = New(vendors.Env{}, func(v any) error {
+		return yaml.Unmarshal([]byte("name: x\napp_key: k\napp_secret: s\npoll_interval: 45s\nstatus_interval: 5m\n"), v)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := a.(*Adapter).cfg; c.PollInterval.String() != "45s" || c.StatusInterval.String() != "5m0s" {
+		t.Errorf("configured intervals not kept: %s %s", c.PollInterval, c.StatusInterval)
+	}
+}
