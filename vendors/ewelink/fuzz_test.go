@@ -1,12 +1,19 @@
 package ewelink
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/cloud2mqtt/cloud2mqtt/vendors"
+	"github.com/cloud2mqtt/cloud2mqtt/vendors/vendorkit"
 )
 
 // FuzzDecodeFrame: any WebSocket frame decodes to a frame or an error.
@@ -183,5 +190,99 @@ func FuzzEnergyHistory(f *testing.F) {
 		if advance(old, cur) < 0 {
 			t.Fatal("negative energy")
 		}
+	})
+}
+
+// bodyTransport answers every request with one status and body.
+type bodyTransport struct {
+	status int
+	body   []byte
+}
+
+func (b bodyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	return &http.Response{StatusCode: b.status, Header: http.Header{"Content-Type": {"application/json"}},
+		Body: io.NopCloser(bytes.NewReader(b.body)), Request: r}, nil
+}
+
+// FuzzRESTReplies: every REST reply decoder (password login, refresh, OAuth
+// code exchange and profile, dispatch, family and thing list, device status)
+// takes any body under any status without panicking, and what it accepts is
+// usable: tokens are complete, the socket URL is ws(s), devices validate.
+func FuzzRESTReplies(f *testing.F) {
+	for _, s := range []string{
+		`{"error":0,"msg":"","data":{"user":{"apikey":"U"},"at":"AT","rt":"RT","region":"eu"}}`,
+		`{"error":10004,"msg":"redirection","data":{"region":"as"}}`,
+		`{"error":0,"data":{"at":"AT2","rt":"RT2"}}`,
+		`{"error":0,"data":{"accessToken":"A","atExpiredTime":1767225600000,"refreshToken":"R","rtExpiredTime":"1769817600000","user":{"apikey":"K"}}}`,
+		`{"port":8080,"IP":"52.80.19.131","reason":"ok","domain":"eu-pconnect3.coolkit.cc","error":0}`,
+		`{"port":"443","domain":"x","error":"0"}`,
+		`{"error":0,"data":{"familyList":[{"id":"f1"},{"id":"f1"},{"id":""}],"currentFamilyId":"f1"}}`,
+		`{"error":0,"data":{"total":1,"thingList":[{"itemType":1,"index":0,"itemData":{"deviceid":"1000abcd12","apikey":"U","online":true,"extra":{"uiid":1},"params":{"switch":"on"}}}]}}`,
+		`{"error":0,"data":{"params":{"switch":"off","rssi":"-50"}}}`,
+		`{"error":401,"msg":"token invalid"}`, `{"error":412}`, `{"error":"402"}`, `{"data":null}`, `null`, `[]`, ``, `{`,
+	} {
+		f.Add(uint8(0), []byte(s))
+	}
+	f.Add(uint8(2), []byte(`<html>server error</html>`))
+	// 429 is left out: its pause would make every run wait (TestThrottledREST covers it).
+	statuses := []int{200, 403, 500, 302}
+	f.Fuzz(func(t *testing.T, st uint8, body []byte) {
+		cfg := `name: fz
+app_id: "appid"
+app_secret: "secret"
+login: password
+email: "u@example.com"
+password: "pw"
+country_code: "+49"
+api_url: "https://{region}-api.invalid"
+dispatch_url: "https://{region}-dispa.invalid/dispatch/app"
+endpoint_gap: 1ns
+window: 1ns
+`
+		env := vendors.Env{Vendor: vendorName, Account: "fz", Log: zerolog.Nop(), Store: &memStore{},
+			HTTP: &http.Client{Transport: bodyTransport{status: statuses[int(st)%len(statuses)], body: body}}}
+		ad, err := New(env, strictDecode(cfg))
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := ad.(*Adapter)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		valid := func(what string) {
+			if a.tok.AT == "" || a.tok.RT == "" || a.tok.APIKey == "" || !regions[a.tok.Region] {
+				t.Fatalf("%s accepted incomplete tokens %+v from %q", what, a.tok, body)
+			}
+		}
+		if a.passwordLogin(ctx) == nil {
+			valid("login")
+		}
+		if a.exchangeCode(ctx, "code", "eu", "https://bridge.invalid/cb") == nil {
+			valid("oauth")
+		}
+		old := tokens{Region: "eu", AT: "at", RT: "rt", APIKey: "k"}
+		if nt, err := a.refresh(ctx, old); err == nil && (nt.AT == "" || nt.RT == "" || nt.APIKey != "k") {
+			t.Fatalf("refresh gave %+v", nt)
+		}
+		if u, err := a.dispatch(ctx, old); err == nil {
+			if pu, perr := url.Parse(u); perr != nil || (pu.Scheme != "ws" && pu.Scheme != "wss") || pu.Host == "" {
+				t.Fatalf("dispatch gave %q", u)
+			}
+		}
+		a.authMu.Lock()
+		a.tok, a.tokLoaded = old, true
+		a.authMu.Unlock()
+		if a.relist(ctx, vendorkit.Low) == nil {
+			a.mu.Lock()
+			for _, th := range a.things {
+				if err := th.device.Validate(); err != nil {
+					t.Fatalf("device from %q: %v", body, err)
+				}
+			}
+			a.mu.Unlock()
+		}
+		a.mu.Lock()
+		a.things["1000abcd12"] = &thing{id: "1000abcd12", uiid: 1, online: true, params: params{}, seen: map[string]string{}, book: a.book}
+		a.mu.Unlock()
+		_ = a.Refresh(ctx, "1000abcd12")
 	})
 }

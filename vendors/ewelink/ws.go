@@ -72,7 +72,7 @@ func (a *Adapter) dispatch(ctx context.Context, tok tokens) (string, error) {
 	if host == "" {
 		host = d.IP
 	}
-	if d.Error != 0 || host == "" || d.Port <= 0 || d.Port > 65535 {
+	if d.Error != 0 || !hostname(host) || d.Port <= 0 || d.Port > 65535 {
 		return "", &vendors.Error{Code: vendors.CodeUnavailable, Message: fmt.Sprintf("dispatch answered error %d (%.40s)", int(d.Error), d.Reason)}
 	}
 	scheme := "wss"
@@ -80,6 +80,24 @@ func (a *Adapter) dispatch(ctx context.Context, tok tokens) (string, error) {
 		scheme = "ws"
 	}
 	return scheme + "://" + net.JoinHostPort(host, strconv.Itoa(int(d.Port))) + "/api/ws", nil
+}
+
+// hostname accepts a DNS name or an IP address, nothing that could bend the
+// socket URL (spaces, slashes, user info).
+func hostname(h string) bool {
+	if h == "" || len(h) > 253 {
+		return false
+	}
+	if net.ParseIP(h) != nil {
+		return true
+	}
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // nextSeq is a millisecond timestamp, bumped on collision (§6.5).
