@@ -188,7 +188,8 @@ func TestExpiredTokenRefreshesOnce(t *testing.T) {
 // commands fail without a cloud call.
 func TestRefusedTokensNeedReauth(t *testing.T) {
 	s := newSim(t, ewelinksim.Options{Devices: small("1000a00001")})
-	r := start(t, passwordConfig(s, "window: 5s"), t.TempDir(), withPublicURL("http://bridge.invalid"))
+	dir := t.TempDir()
+	r := start(t, passwordConfig(s, "window: 5s"), dir, withPublicURL("http://bridge.invalid"))
 	r.waitConnected(t)
 	t0 := time.Now()
 	s.RefuseTokens(2)
@@ -214,6 +215,47 @@ func TestRefusedTokensNeedReauth(t *testing.T) {
 	}
 	if st := r.lastStatus(); st.ReauthURL != "http://bridge.invalid/ewelink/test/login" {
 		t.Errorf("status %+v", st)
+	}
+	// A restart remembers it: still waiting for a person, no cloud call.
+	r.stop(t)
+	n = len(s.Requests())
+	r = start(t, passwordConfig(s, "window: 5s"), dir, withPublicURL("http://bridge.invalid"))
+	r.rec.WaitFor(t, 5*time.Second, "re-authentication needed after the restart", func() bool { return r.lastStatus().Reauth })
+	time.Sleep(200 * time.Millisecond)
+	if len(s.Requests()) != n {
+		t.Errorf("the restarted adapter called the cloud %d times", len(s.Requests())-n)
+	}
+}
+
+// TestSharedDevice: a device shared by another account is commanded with
+// the owner's apikey and the user's selfApikey (the simulator answers 406
+// otherwise), over the socket and over REST.
+func TestSharedDevice(t *testing.T) {
+	const shared = "1000a00003"
+	s := newSim(t, ewelinksim.Options{Devices: small("1000a00001", shared)})
+	r := start(t, passwordConfig(s, "window: 5s", "backoff_min: 1h", "backoff_max: 2h"), t.TempDir())
+	r.waitDevices(t, 2)
+	r.waitConnected(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := r.a.Execute(ctx, vendors.Command{DeviceID: shared, Key: "switch_1", Value: true}); err != nil {
+		t.Fatalf("shared device over the socket: %v", err)
+	}
+	if got := jsonText(s.Param(shared, "switches")); !strings.Contains(got, `{"outlet":0,"switch":"on"}`) {
+		t.Errorf("the cloud did not switch: %s", got)
+	}
+	for _, q := range s.Requests() {
+		if q.Op == "ws update" && q.Status != 0 {
+			t.Errorf("the cloud refused an update: %+v", q)
+		}
+	}
+	s.DropStreams()
+	r.rec.WaitFor(t, 5*time.Second, "backoff", func() bool { return r.lastStatus().State == vendors.StateBackoff })
+	if err := r.a.Execute(ctx, vendors.Command{DeviceID: shared, Key: "switch_1", Value: false}); err != nil {
+		t.Fatalf("shared device over REST: %v", err)
+	}
+	if n := countOp(s.Requests(), "POST /v2/device/thing/status"); n != 1 {
+		t.Errorf("%d REST commands, want 1", n)
 	}
 }
 
