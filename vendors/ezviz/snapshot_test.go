@@ -32,7 +32,10 @@ func TestCaptureSpacing(t *testing.T) {
 		}
 		time.Sleep(300 * time.Millisecond)
 	}
-	r.stop() // no capture in flight while counting
+	// Let the last capture's download land; one started by the interval
+	// at the moment of stop may still be cut off.
+	r.rec.Await(5*time.Second, func() bool { return r.rec.Images()[ezvizsim.IndoorPTZ+"/camera"] >= captured() })
+	r.stop()
 	per := map[string][]time.Time{}
 	for _, q := range r.requests("/api/lapp/device/capture") {
 		if q.Status != 200 {
@@ -55,8 +58,8 @@ func TestCaptureSpacing(t *testing.T) {
 		}
 	}
 	imgs := r.rec.Images()
-	if imgs[ezvizsim.IndoorPTZ+"/camera"] != len(indoor) {
-		t.Errorf("%d images for %d captures", imgs[ezvizsim.IndoorPTZ+"/camera"], len(indoor))
+	if n := imgs[ezvizsim.IndoorPTZ+"/camera"]; n < len(indoor)-1 || n > len(indoor) {
+		t.Errorf("%d images for %d captures", n, len(indoor))
 	}
 	if imgs[ezvizsim.NVR+"_1/camera"] == 0 || imgs[ezvizsim.Doorbell+"/camera"] == 0 {
 		t.Errorf("snapshot_interval did not capture every camera: %v", imgs)
@@ -65,3 +68,4 @@ func TestCaptureSpacing(t *testing.T) {
 		t.Error("a signed picture URL reached the logs")
 	}
 }
+
