@@ -68,4 +68,3 @@ func TestCaptureSpacing(t *testing.T) {
 		t.Error("a signed picture URL reached the logs")
 	}
 }
-
