@@ -3,6 +3,8 @@ package ewelink
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -418,5 +420,61 @@ func TestWSSendSpacingInSimLog(t *testing.T) {
 	}
 	if n := len(restCalls(s.Requests(), t0)); n != 0 {
 		t.Errorf("%d REST calls with the socket up", n)
+	}
+}
+
+// TestOAuthStateSingleUse: the login route redirects to a signed
+// authorization URL; the callback's state works once, a replay is refused
+// without calling the cloud, and the code is exchanged in the callback's
+// region.
+func TestOAuthStateSingleUse(t *testing.T) {
+	s := newSim(t, ewelinksim.Options{AutoApprove: true, Region: "as", Devices: small("1000a00001")})
+	bridge, mount := mountBridge(t)
+	a, logs := build(t, oauthConfig(s), t.TempDir(), withPublicURL(bridge.URL))
+	mount(a.Routes())
+	r := run(t, a, logs)
+	r.rec.WaitFor(t, 5*time.Second, "reauth", func() bool { return r.lastStatus().Reauth })
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	hop := func(u string) string {
+		t.Helper()
+		resp, err := noFollow.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusFound {
+			t.Fatalf("GET %s: %d, want a redirect", u, resp.StatusCode)
+		}
+		return resp.Header.Get("Location")
+	}
+	authorize := hop(bridge.URL + "/ewelink/test/login")
+	au, _ := url.Parse(authorize)
+	q := au.Query()
+	if q.Get("redirectUrl") != bridge.URL+"/ewelink/test/callback" || q.Get("state") == "" || q.Get("grantType") != "authorization_code" {
+		t.Fatalf("authorization URL %s", authorize)
+	}
+	callback := hop(authorize) // the simulator checks the signature
+	cu, _ := url.Parse(callback)
+	if cu.Query().Get("state") != q.Get("state") || cu.Query().Get("region") != "as" {
+		t.Fatalf("callback %s", callback)
+	}
+	get := func() int {
+		resp, err := http.Get(callback)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := get(); code != http.StatusOK {
+		t.Fatalf("callback answered %d", code)
+	}
+	r.waitConnected(t)
+	n := countOp(s.Requests(), "POST /v2/user/oauth/token")
+	if code := get(); code != http.StatusBadRequest || countOp(s.Requests(), "POST /v2/user/oauth/token") != n {
+		t.Errorf("replayed callback: %d, %d more exchanges", code, countOp(s.Requests(), "POST /v2/user/oauth/token")-n)
+	}
+	if got := r.lastStatus().Info["region"]; got != "as" || n != 1 {
+		t.Errorf("region %q after %d exchanges, want as after 1", got, n)
 	}
 }
