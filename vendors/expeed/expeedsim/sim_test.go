@@ -262,11 +262,12 @@ func TestVerificationSignature(t *testing.T) {
 func TestPushesRetryUntilTheBridgeAnswers(t *testing.T) {
 	var mu sync.Mutex
 	up := false
-	got := 0
+	got, refused := 0, 0
 	bridge := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		defer mu.Unlock()
 		if !up {
+			refused++
 			http.NotFound(w, r)
 			return
 		}
@@ -278,11 +279,22 @@ func TestPushesRetryUntilTheBridgeAnswers(t *testing.T) {
 	s.SetValue("TH0001", "temp", 230) // queued: no URL yet
 	s.SetBridgeURL(bridge.URL)
 	s.SetValue("TH0001", "temp", 231)
-	time.Sleep(100 * time.Millisecond)
-	mu.Lock()
-	up = true
-	mu.Unlock()
+	// The bridge comes up only after it has refused a delivery, however
+	// slowly the simulator gets to its first attempt.
 	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		n := refused
+		if n > 0 {
+			up = true
+		}
+		mu.Unlock()
+		if n > 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	deadline = time.Now().Add(5 * time.Second)
 	for s.PendingPushes() > 0 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
