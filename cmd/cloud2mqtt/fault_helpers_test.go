@@ -18,6 +18,7 @@ import (
 
 	"github.com/cloud2mqtt/cloud2mqtt/bridge/bridgetest"
 	"github.com/cloud2mqtt/cloud2mqtt/vendors/ewelink/ewelinksim"
+	"github.com/cloud2mqtt/cloud2mqtt/vendors/shelly/shellysim"
 	"github.com/cloud2mqtt/cloud2mqtt/vendors/vendorkit"
 )
 
@@ -130,14 +131,16 @@ func (m *mosquittoChild) stop(sig syscall.Signal) {
 	}
 }
 
-// world is the demo (every simulator, every real adapter, the bridge and its
-// HTTP server) running against a broker, with the eWeLink simulator at hand
-// so tests can read its request log and inject faults.
+// faultWorld is the demo (every simulator, every real adapter, the bridge and
+// its HTTP server) running against a broker, with the eWeLink and Shelly
+// Integrator simulators at hand so tests can read their request logs and
+// inject faults.
 type faultWorld struct {
 	t         *testing.T
 	d         *demo
 	ew        *ewelinksim.Server
-	accounts  []string // every simulator's account YAML, as configured
+	shelly    *shellysim.Sim // the Integrator API account
+	accounts  []string       // every simulator's account YAML, as configured
 	logs      *syncBuffer
 	base      string
 	prefix    string
@@ -149,6 +152,8 @@ type faultWorldOptions struct {
 	bridgeURL string // the broker URL the bridge uses (default brokerURL)
 	devices   int
 	stateDir  string
+	// base and prefix, when set, come from the test's own bridgetest.Topics.
+	base, prefix string
 }
 
 // startFaultWorld runs the demo against brokerURL with unique topics.
@@ -164,19 +169,35 @@ func startFaultWorld(t *testing.T, brokerURL string, o faultWorldOptions) *fault
 		o.stateDir = t.TempDir()
 	}
 	w := &faultWorld{t: t, logs: &syncBuffer{}, brokerURL: brokerURL}
-	w.base, w.prefix = bridgetest.Topics(t, brokerURL)
+	w.base, w.prefix = o.base, o.prefix
+	if w.base == "" {
+		w.base, w.prefix = bridgetest.Topics(t, brokerURL)
+	}
 
 	// The simulators are the demo's own, except eWeLink, started here to keep
 	// its handle; every account entry is kept for the secret scan.
 	saved := demoSims
 	t.Cleanup(func() { demoSims = saved })
 	sims := make([]demoSim, len(saved))
+	shellySeen := false
 	for i, s := range saved {
 		start := s.start
-		if s.vendor == "ewelink" {
+		switch {
+		case s.vendor == "ewelink":
 			start = func(devices int, _ string) (string, func(), error) {
 				w.ew = ewelinksim.New(ewelinksim.Options{Devices: ewelinksim.Scaled(devices)})
 				return w.ew.Config("demo", "region: us"), w.ew.Close, nil
+			}
+		case s.vendor == "shelly" && !shellySeen:
+			shellySeen = true
+			start = func(devices int, bridgeURL string) (string, func(), error) {
+				sim, err := shellysim.New(shellysim.Options{Devices: devices, Tag: "ITG_DEMO"})
+				if err != nil {
+					return "", nil, err
+				}
+				w.shelly = sim
+				sim.ConsentAll(strings.TrimRight(bridgeURL, "/")+"/shelly/demo/consent", "add")
+				return sim.IntegratorConfig("demo"), sim.Close, nil
 			}
 		}
 		sims[i] = demoSim{s.vendor, func(devices int, bridgeURL string) (string, func(), error) {
@@ -349,6 +370,17 @@ func (w *faultWorld) settle() snapshot {
 		last = s
 		time.Sleep(500 * time.Millisecond)
 	}
+	// The eWeLink adapter asks for energy histories (WebSocket "update")
+	// once its devices are online; tests counting writes start after that.
+	for n, quiet := ewelinkWrites(w.ew), 0; quiet < 4; quiet++ {
+		time.Sleep(500 * time.Millisecond)
+		if m := ewelinkWrites(w.ew); m != n {
+			n, quiet = m, 0
+		}
+		if time.Now().After(deadline) {
+			w.t.Fatal("the eWeLink adapter kept writing to the cloud after start-up")
+		}
+	}
 	return last
 }
 
@@ -390,6 +422,17 @@ func ewelinkWrites(s *ewelinksim.Server) int {
 	n := 0
 	for _, r := range s.Requests() {
 		if r.Op == "ws update" || strings.HasPrefix(r.Op, "POST ") && strings.Contains(r.Op, "/device/thing/status") {
+			n++
+		}
+	}
+	return n
+}
+
+// shellyWrites counts the commands the Shelly Integrator simulator received.
+func shellyWrites(s *shellysim.Sim) int {
+	n := 0
+	for _, r := range s.Requests() {
+		if strings.HasPrefix(r.Op, "ws Shelly:CommandRequest") {
 			n++
 		}
 	}
