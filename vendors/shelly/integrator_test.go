@@ -10,6 +10,7 @@ import (
 
 	"github.com/cloud2mqtt/cloud2mqtt/vendors"
 	"github.com/cloud2mqtt/cloud2mqtt/vendors/shelly/shellysim"
+	"github.com/cloud2mqtt/cloud2mqtt/vendors/vendortest"
 )
 
 func logins(r *rig) int {
@@ -352,5 +353,60 @@ func TestIntegratorCommandWithoutAnswerTimesOut(t *testing.T) {
 	// The next command still finds its own answer.
 	if err := r.exec(pm.ID, "switch_0", true); err != nil {
 		t.Errorf("command after a lost one: %v", err)
+	}
+}
+
+// inventorySizes records the size of every inventory the adapter sends.
+type inventorySizes struct {
+	*vendortest.Recorder
+	mu    sync.Mutex
+	sizes []int
+}
+
+func (s *inventorySizes) Inventory(devs []vendors.Device) {
+	s.mu.Lock()
+	s.sizes = append(s.sizes, len(devs))
+	s.mu.Unlock()
+	s.Recorder.Inventory(devs)
+}
+
+// TestIntegratorFirstInventoryWholeAndVerifiesPaced: the devices of both
+// servers reach the bridge in one first inventory, although each server
+// verifies its devices one by one, paced by verify_interval (the
+// reference suggests ≤ 5/s; the simulator's log shows the gaps per server).
+func TestIntegratorFirstInventoryWholeAndVerifiesPaced(t *testing.T) {
+	const interval = 200 * time.Millisecond
+	r := newItgRig(t, shellysim.Options{}, "verify_interval: 200ms")
+	r.consent("add")
+	sink := &inventorySizes{Recorder: r.rec}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.adapter.Run(ctx, sink) }()
+	defer func() { cancel(); <-done }()
+	r.waitDevices(6)
+
+	sink.mu.Lock()
+	sizes := append([]int(nil), sink.sizes...)
+	sink.mu.Unlock()
+	if len(sizes) == 0 || sizes[0] != 6 {
+		t.Errorf("inventory sizes %v: the first should hold all 6 granted devices", sizes)
+	}
+	last := map[string]time.Time{}
+	verifies := 0
+	for _, q := range r.sim.Requests() {
+		if q.Op != "ws Integrator:ActionRequest DeviceVerify" {
+			continue
+		}
+		verifies++
+		if prev, ok := last[q.Host]; ok && q.Time.Sub(prev) < interval-50*time.Millisecond {
+			t.Errorf("%s: DeviceVerify %s after the previous one; verify_interval is %s", q.Host, q.Time.Sub(prev), interval)
+		}
+		last[q.Host] = q.Time
+	}
+	if verifies < 6 || len(last) != 2 {
+		t.Errorf("%d verifies on %d servers, want ≥ 6 on 2", verifies, len(last))
+	}
+	if n := r.sim.Violations(); n != 0 {
+		t.Errorf("%d violations (a second socket to one server?)", n)
 	}
 }

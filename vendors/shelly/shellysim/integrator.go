@@ -273,7 +273,7 @@ func (s *Sim) handleFrame(conn *wsConn, data []byte) {
 			return
 		}
 		res, status := s.command(conn.host, idString(f.DeviceID), f.Data.Cmd, f.Data.Params)
-		s.record(Request{Time: time.Now(), Op: "ws Shelly:CommandRequest " + f.Data.Cmd, Status: status})
+		s.record(Request{Time: time.Now(), Op: "ws Shelly:CommandRequest " + f.Data.Cmd, Status: status, Host: conn.host})
 		res["event"], res["trid"], res["user"] = "Shelly:CommandResponse", trid, 6550
 		if _, ok := res["deviceId"]; !ok {
 			res["deviceId"] = idString(f.DeviceID)
@@ -283,7 +283,7 @@ func (s *Sim) handleFrame(conn *wsConn, data []byte) {
 	case "Integrator:ActionRequest":
 		id := idString(f.Data.DeviceID)
 		data, status := s.action(conn.host, f.Data.Action, id)
-		s.record(Request{Time: time.Now(), Op: "ws Integrator:ActionRequest " + f.Data.Action, Status: status})
+		s.record(Request{Time: time.Now(), Op: "ws Integrator:ActionRequest " + f.Data.Action, Status: status, Host: conn.host})
 		b, _ := json.Marshal(map[string]any{"event": "Integrator:ActionResponse", "trid": trid, "user": "6550", "data": data})
 		conn.push(b)
 	default:

@@ -55,6 +55,8 @@ type Request struct {
 	Status    int
 	Login     bool
 	Throttled bool
+	// Host is the Shelly server a socket message came in on ("" for HTTP).
+	Host string
 }
 
 // DeviceInfo describes a simulated device.
