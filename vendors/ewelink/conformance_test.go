@@ -30,8 +30,13 @@ func newHarness(t *testing.T) vendortest.Harness {
 	return &harness{sim: ewelinksim.New(ewelinksim.Options{UserOnlineGap: 40 * time.Millisecond, CoverTravel: 100 * time.Millisecond})}
 }
 
+// Config shortens the backoff and widens the token bucket (window 30 s: 10
+// calls a second instead of 1) so the relist after every reconnect does not
+// dominate the run. The simulator still enforces the vendor's 500 ms per
+// endpoint and 300 calls per 5 minutes; the production backoff and window
+// are tested in TestNoReconnectStorm and TestRESTBudgetInSimLog.
 func (h *harness) Config() string {
-	return h.sim.Config("conformance", "backoff_min: 50ms", "backoff_max: 400ms", "stable_after: 2s", "ack_timeout: 3s")
+	return h.sim.Config("conformance", "backoff_min: 50ms", "backoff_max: 400ms", "stable_after: 2s", "ack_timeout: 3s", "window: 30s")
 }
 
 // BadConfig has a password the cloud refuses.

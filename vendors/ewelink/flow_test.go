@@ -434,6 +434,11 @@ func TestEnergyNeverDecreases(t *testing.T) {
 	r := start(t, cfg, dir)
 	stop := watch(r)
 	waitEnergy(r, round(base, 2))
+	for _, e := range r.rec.Devices()[id].Entities {
+		if e.Key == "energy" && (e.StateClass != "total_increasing" || e.Unit != "kWh") {
+			t.Errorf("energy entity %+v, want total_increasing kWh", e)
+		}
+	}
 	s.AddEnergy(id, 0, 0.35)
 	waitEnergy(r, round(base+0.35, 2))
 	s.Rollover(id) // midnight: today starts at 0, yesterday closes
