@@ -31,8 +31,15 @@ func benchChild(ctx context.Context, path, cpuProfile, memProfile string, stderr
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	var heapErr error
+	heapDone := make(chan struct{})
 	go func() {
+		defer close(heapDone)
 		_, _ = io.Copy(io.Discard, os.Stdin)
+		// The heap profile is taken while every device is still held.
+		if memProfile != "" {
+			heapErr = writeHeapProfile(memProfile)
+		}
 		cancel()
 	}()
 	if cpuProfile != "" {
@@ -47,16 +54,24 @@ func benchChild(ctx context.Context, path, cpuProfile, memProfile string, stderr
 		defer pprof.StopCPUProfile()
 	}
 	runErr := a.run(ctx)
-	if memProfile != "" {
-		f, err := os.Create(memProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		runtime.GC()
-		if err := pprof.WriteHeapProfile(f); err != nil {
-			return fmt.Errorf("heap profile: %w", err)
-		}
+	if ctx.Err() != nil {
+		<-heapDone
+	}
+	if heapErr != nil {
+		return fmt.Errorf("heap profile: %w", heapErr)
 	}
 	return runErr
+}
+
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	runtime.GC()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

@@ -52,11 +52,14 @@ func (w *benchWorld) close() {
 
 const (
 	ewelinkPerAccount = 1000 // 34 thing-list pages at the 500 ms endpoint gap
-	shellyPerAccount  = 2500
+	// The Shelly adapter rewrites its whole grant and device files on every
+	// consent callback, so onboarding cost grows with the square of an
+	// account's devices; small accounts keep a run's start-up in seconds.
+	shellyPerAccount = 250
 )
 
 // benchShares splits n devices: a small fixed set for the polling clouds,
-// the rest 30 % eWeLink, 70 % Shelly Integrator.
+// the rest 75 % eWeLink, 25 % Shelly Integrator.
 type benchShares struct{ ewelink, shelly, shellyV2, expeed, ezviz int }
 
 func sharesFor(n int, vendor string) benchShares {
@@ -80,7 +83,7 @@ func sharesFor(n int, vendor string) benchShares {
 	rest := max(n-poll, 0)
 	switch vendor {
 	case "":
-		s.ewelink = rest * 3 / 10
+		s.ewelink = rest * 3 / 4
 		s.shelly = rest - s.ewelink
 	case "ewelink":
 		s.ewelink = rest
@@ -150,7 +153,7 @@ func startWorld(n int, vendor, bridgeURL string) (_ *benchWorld, err error) {
 		w.sims = append(w.sims, bs)
 	}
 	for k, cnt := range splitN(sh.shelly, shellyPerAccount) {
-		s, err := shellysim.New(shellysim.Options{Devices: cnt, IDSeed: byte(0x20 * (k + 1)), Tag: fmt.Sprintf("ITG_BENCH%d", k+1)})
+		s, err := shellysim.New(shellysim.Options{Devices: cnt, IDSeed: byte(0x10 + k%0xc0), Tag: fmt.Sprintf("ITG_BENCH%d", k+1)})
 		if err != nil {
 			return w, fmt.Errorf("shelly simulator: %w", err)
 		}

@@ -65,6 +65,11 @@ func (s *Server) PushPower(id string, watts float64) error {
 		return errors.New("no authenticated socket")
 	}
 	for _, c := range to {
+		// Leave room for the simulator's own frames (replies, pongs): a
+		// full queue makes it drop the client, as the cloud would.
+		for len(c.out) >= cap(c.out)-benchHeadroom && c.ctx.Err() == nil {
+			time.Sleep(100 * time.Microsecond)
+		}
 		select {
 		case c.out <- b:
 		case <-c.ctx.Done():
@@ -72,3 +77,6 @@ func (s *Server) PushPower(id string, watts float64) error {
 	}
 	return nil
 }
+
+// benchHeadroom is the part of a socket's send queue PushPower leaves free.
+const benchHeadroom = 64

@@ -4,7 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 )
+
+// benchHeadroom is the part of a socket's send queue PushPower leaves free.
+const benchHeadroom = 64
 
 // BenchTargets lists up to n devices PushPower can change: granted, online
 // Gen2 switches and covers whose server has a connected socket.
@@ -53,6 +57,15 @@ func (s *Sim) PushPower(id string, watts float64) error {
 	s.mu.Unlock()
 	if err != nil {
 		return err
+	}
+	// Leave room for the simulator's own frames: push drops a consumer
+	// whose queue is full, as the cloud would.
+	for len(conn.out) >= cap(conn.out)-benchHeadroom {
+		select {
+		case <-conn.done:
+			return errors.New("socket closed")
+		case <-time.After(100 * time.Microsecond):
+		}
 	}
 	if !conn.pushWait(b) {
 		return errors.New("socket closed")
