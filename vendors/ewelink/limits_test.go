@@ -91,6 +91,8 @@ func TestNoReconnectStorm(t *testing.T) {
 	r := run(t, a, logs)
 	r.waitDevices(t, 2)
 	r.waitConnected(t)
+	// The POW's energy history request (energy_interval 1h) goes out once.
+	r.rec.WaitFor(t, 10*time.Second, "the energy request", func() bool { return countOp(s.Requests(), "ws update") == 1 })
 	baseLogins := logins(s.Requests())
 	var waits []time.Duration
 	for i := 0; i < drops; i++ {
@@ -137,6 +139,9 @@ func TestNoReconnectStorm(t *testing.T) {
 	}
 	if n := countOp(reqs, "GET /dispatch/app"); n != drops+1 {
 		t.Errorf("%d dispatch calls, want %d", n, drops+1)
+	}
+	if n := countOp(reqs, "ws update"); n != 1 {
+		t.Errorf("%d energy history requests over %d connections, want 1 (at most hourly)", n, drops+1)
 	}
 	if n := logins(reqs) - baseLogins; n != 0 {
 		t.Errorf("%d logins/refreshes caused by the drops, want 0", n)
