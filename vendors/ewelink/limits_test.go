@@ -483,3 +483,38 @@ func TestOAuthStateSingleUse(t *testing.T) {
 		t.Errorf("region %q after %d exchanges, want as after 1", got, n)
 	}
 }
+
+// TestRelistFindsAddedAndRemoved: the periodic relist (relist_interval) and
+// the relist after a reconnect both bring added and removed devices into
+// the inventory; between them the list is not read.
+func TestRelistFindsAddedAndRemoved(t *testing.T) {
+	fx := small("1000a00001", "1000a00002", "1000a00005")
+	s := newSim(t, ewelinksim.Options{Devices: fx[:2]})
+	r := start(t, passwordConfig(s, "window: 5s", "relist_interval: 1s"), t.TempDir())
+	r.waitDevices(t, 2)
+	r.waitConnected(t)
+	has := func(id string) bool { _, ok := r.rec.Devices()[id]; return ok }
+	// Periodic relist.
+	s.AddDevice(fx[2])
+	s.RemoveDevice("1000a00002")
+	t0 := time.Now()
+	r.rec.WaitFor(t, 10*time.Second, "the periodic relist", func() bool { return has("1000a00005") && !has("1000a00002") })
+	lists := countOp(s.Requests(), "GET /v2/family")
+	t.Logf("periodic relist caught the change after %s; %d lists so far", time.Since(t0).Round(time.Millisecond), lists)
+	// Relist on reconnect, with the timer far away.
+	r.stop(t)
+	r2 := start(t, passwordConfig(s, "window: 5s"), t.TempDir())
+	r2.waitDevices(t, 2)
+	r2.waitConnected(t)
+	base := countOp(s.Requests(), "GET /v2/family")
+	s.AddDevice(fx[1])
+	time.Sleep(300 * time.Millisecond)
+	if _, ok := r2.rec.Devices()["1000a00002"]; ok || countOp(s.Requests(), "GET /v2/family") != base {
+		t.Fatalf("the list was read without a reconnect or the timer")
+	}
+	s.DropStreams()
+	r2.rec.WaitFor(t, 10*time.Second, "the relist after the reconnect", func() bool { _, ok := r2.rec.Devices()["1000a00002"]; return ok })
+	if n := countOp(s.Requests(), "GET /v2/family") - base; n != 1 {
+		t.Errorf("%d relists for one reconnect", n)
+	}
+}
