@@ -299,3 +299,17 @@ func FuzzRequestParams(f *testing.F) {
 		}
 	})
 }
+
+// FuzzConsentPublicKey reads consent_public_key values: only a P-384 key
+// is ever accepted.
+func FuzzConsentPublicKey(f *testing.F) {
+	f.Add(shellyPublicKey)
+	f.Add("-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----\n")
+	f.Add("not pem")
+	f.Fuzz(func(t *testing.T, text string) {
+		k, err := parseP384(text)
+		if err == nil && (k == nil || k.Curve.Params().BitSize != 384) {
+			t.Fatalf("accepted a key that is not P-384")
+		}
+	})
+}
