@@ -518,3 +518,26 @@ func TestRelistFindsAddedAndRemoved(t *testing.T) {
 		t.Errorf("%d relists for one reconnect", n)
 	}
 }
+
+// TestHalfDeadSocketReconnects: a socket that stays open but answers
+// nothing (no pong) is given up after twice the heartbeat interval, and the
+// adapter reconnects once.
+func TestHalfDeadSocketReconnects(t *testing.T) {
+	s := newSim(t, ewelinksim.Options{HBInterval: 0.3, Devices: small("1000a00001")})
+	r := start(t, passwordConfig(s, "window: 5s"), t.TempDir())
+	r.waitConnected(t)
+	if n := s.MuteStreams(); n != 1 {
+		t.Fatalf("%d streams muted", n)
+	}
+	t0 := time.Now()
+	r.rec.WaitFor(t, 10*time.Second, "a second connection", func() bool { return countOp(s.Requests(), "ws userOnline") == 2 && s.Streams() == 1 })
+	r.waitConnected(t)
+	t.Logf("reconnected %s after the socket went quiet (heartbeat 300ms)", time.Since(t0).Round(time.Millisecond))
+	if !strings.Contains(r.logs.String(), "no pong") {
+		t.Errorf("the log does not say why the socket was dropped")
+	}
+	time.Sleep(500 * time.Millisecond)
+	if n := countOp(s.Requests(), "ws connect"); n != 2 {
+		t.Errorf("%d connections, want 2", n)
+	}
+}

@@ -20,6 +20,7 @@ type client struct {
 	at     string
 	authed bool
 	killed bool
+	muted  bool // a half-dead connection: nothing more reaches the client
 	recent []time.Time // arrival of the client's frames in the last second
 	// arrived is when the frame being handled came in; its log entry
 	// carries this time, so gaps in the log are gaps on the wire.
@@ -46,7 +47,7 @@ func (c *client) kill(reason string) bool {
 // sendLocked queues a frame for the client; a client that cannot keep up is
 // dropped, as a cloud would.
 func (c *client) sendLocked(b []byte) {
-	if c.killed {
+	if c.killed || c.muted {
 		return
 	}
 	select {
@@ -66,6 +67,22 @@ func (s *Server) broadcastLocked(msg map[string]any, except *client) {
 			c.sendLocked(b)
 		}
 	}
+}
+
+// MuteStreams makes every open WebSocket half-dead: it stays open and reads
+// the client's frames but sends nothing more, not even pong. It returns how
+// many it muted.
+func (s *Server) MuteStreams() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for c := range s.clients {
+		if !c.killed && !c.muted {
+			c.muted = true
+			n++
+		}
+	}
+	return n
 }
 
 // HeartbeatMisses counts sockets dropped because the client fell silent.
