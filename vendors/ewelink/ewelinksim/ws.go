@@ -20,7 +20,7 @@ type client struct {
 	at     string
 	authed bool
 	killed bool
-	muted  bool // a half-dead connection: nothing more reaches the client
+	muted  bool        // a half-dead connection: nothing more reaches the client
 	recent []time.Time // arrival of the client's frames in the last second
 	// arrived is when the frame being handled came in; its log entry
 	// carries this time, so gaps in the log are gaps on the wire.
