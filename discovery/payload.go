@@ -1,7 +1,6 @@
 package discovery
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -66,7 +65,7 @@ func (c Config) DevicePayload(vendor string, d *vendors.Device, o Override) ([]b
 		e := &d.Entities[i]
 		cmps[e.Key] = c.component(vendor, d.ID, devName, e)
 	}
-	return json.Marshal(obj{
+	return marshal(obj{
 		"dev":               dev,
 		"o":                 c.origin(),
 		"cmps":              cmps,

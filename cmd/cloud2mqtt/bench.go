@@ -781,7 +781,7 @@ func (r *benchRun) economy(ctx context.Context) error {
 		if s.kind == "shelly_v2" {
 			e.ShellyV2Devices = r.world.v2Devices
 			e.ShellyV2Expected = (r.world.v2Devices + 9) / 10
-			e.ShellyV2PerRefresh = v2Refreshes(s.requests(), r.world.v2Poll, to)
+			e.ShellyV2PerRefresh = v2Refreshes(s.requests(), to)
 		}
 	}
 	return nil
@@ -796,11 +796,12 @@ func (r *benchRun) ewelinkStreamsUp() bool {
 	return true
 }
 
-// v2Refreshes groups the v2 state reads into refreshes: reads a second
-// apart belong to one refresh, the poll interval's idle gap separates two.
-// A refresh that may still be running at the end is left out.
-func v2Refreshes(reqs []benchReq, poll time.Duration, end time.Time) []int {
-	gap := poll / 2
+// v2Refreshes groups the v2 state reads into refreshes: reads about a
+// second apart belong to one refresh, the poll interval's idle gap (at
+// least 10 s) separates two. A refresh that may still be running at the
+// end is left out.
+func v2Refreshes(reqs []benchReq, end time.Time) []int {
+	const gap = 4 * time.Second
 	var out []int
 	var last time.Time
 	n := 0

@@ -173,9 +173,9 @@ func startWorld(n int, vendor, bridgeURL string) (_ *benchWorld, err error) {
 			return w, fmt.Errorf("shelly simulator: %w", err)
 		}
 		w.v2Devices = len(s.Devices())
-		// A refresh is ⌈N/10⌉ gets a second apart; the idle gap after it
-		// separates refreshes in the request log.
-		w.v2Poll = time.Duration((w.v2Devices+9)/10)*1100*time.Millisecond + 4*time.Second
+		// A refresh is ⌈N/10⌉ gets a second apart; the idle gap of 10 s
+		// after it separates refreshes in the request log.
+		w.v2Poll = time.Duration((w.v2Devices+9)/10)*1100*time.Millisecond + 10*time.Second
 		bs := &benchSim{vendor: "shelly", kind: "shelly_v2", name: "bench_cloud", close: s.Close}
 		bs.config = s.CloudConfig(bs.name, "poll_interval: "+w.v2Poll.String())
 		for _, d := range s.Devices() {
