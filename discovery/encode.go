@@ -15,7 +15,7 @@ import (
 // largest burst of work, and encoding/json's map sorting and reflection
 // were most of it.
 func marshal(v any) ([]byte, error) {
-	return appendJSON(make([]byte, 0, 4096), v)
+	return appendJSON(nil, v)
 }
 
 func appendJSON(b []byte, v any) ([]byte, error) {

@@ -65,7 +65,8 @@ func (c Config) DevicePayload(vendor string, d *vendors.Device, o Override) ([]b
 		e := &d.Entities[i]
 		cmps[e.Key] = c.component(vendor, d.ID, devName, e)
 	}
-	return marshal(obj{
+	// About 800 bytes of device block and 350 per entity: one allocation.
+	return appendJSON(make([]byte, 0, 800+350*len(d.Entities)), obj{
 		"dev":               dev,
 		"o":                 c.origin(),
 		"cmps":              cmps,
