@@ -33,8 +33,13 @@ func newSim(t testing.TB, opt ewelinksim.Options) *ewelinksim.Server {
 	return s
 }
 
-// testTimings are short intervals so tests run in milliseconds.
-var testTimings = []string{"backoff_min: 50ms", "backoff_max: 400ms", "stable_after: 2s", "ack_timeout: 3s"}
+// testTimings are short intervals so tests run in milliseconds. The window
+// of 5 s makes the account's token bucket 60 calls a second instead of 1, so
+// start-up and relists are not paced by it; the simulator still enforces the
+// vendor's 500 ms per endpoint and 300 calls per 5 minutes, and the
+// production numbers have tests of their own (TestRESTBudgetInSimLog,
+// TestNoReconnectStorm, TestBudget*).
+var testTimings = []string{"backoff_min: 50ms", "backoff_max: 400ms", "stable_after: 2s", "ack_timeout: 3s", "window: 5s"}
 
 // passwordConfig is an account block for password login against sim.
 func passwordConfig(s *ewelinksim.Server, extra ...string) string {
