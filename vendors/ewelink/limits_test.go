@@ -339,9 +339,12 @@ func TestRESTBudgetInSimLog(t *testing.T) {
 		}
 	})
 	t.Run("window_and_month", func(t *testing.T) {
-		// The window scaled down (4 per 1 s; the simulator checks 4 per
-		// 900 ms) so it fills several times within the test.
-		s := newSim(t, ewelinksim.Options{Devices: small("1000a00001"), EndpointGap: -1, WindowCalls: 4, Window: 900 * time.Millisecond})
+		// The window scaled down (4 per 1 s) so it fills several times
+		// within the test. The adapter counts a call when it leaves, the
+		// simulator when it arrives, and a call that must dial a new
+		// connection arrives later than one that reuses it: the simulator
+		// checks 4 per 700 ms, which still catches a burst of 5.
+		s := newSim(t, ewelinksim.Options{Devices: small("1000a00001"), EndpointGap: -1, WindowCalls: 4, Window: 700 * time.Millisecond})
 		r := start(t, passwordConfig(s, "endpoint_gap: 10ms", "window_calls: 4", "window: 1s", "monthly_quota: 1000"), t.TempDir())
 		r.waitConnected(t)
 		for i := 0; i < 8; i++ {
@@ -363,7 +366,7 @@ func TestRESTBudgetInSimLog(t *testing.T) {
 		b := r.a.budget.remaining()
 		t.Logf("%d REST calls; any 5 consecutive span at least %s; monthly counter %d used, %d remaining (simulator saw %d counted calls)",
 			len(rest), closest, b["monthly_calls_used"], b["monthly_calls_remaining"], counted)
-		if len(rest) < 12 || closest < 900*time.Millisecond {
+		if len(rest) < 12 || closest < 700*time.Millisecond {
 			t.Errorf("5 calls within %s; the window allows 4 per second", closest)
 		}
 		if b["monthly_calls_used"] != int64(counted) || b["monthly_calls_remaining"] != 1000-int64(counted) {
@@ -417,7 +420,9 @@ func TestWSSendSpacingInSimLog(t *testing.T) {
 	span := frames[len(frames)-1].Sub(frames[0])
 	t.Logf("%d frames (%d update, %d query) over %s; closest pair on arrival %s; REST calls %d",
 		len(frames), countOp(s.Requests(), "ws update"), countOp(s.Requests(), "ws query"), span.Round(time.Millisecond), closest, len(restCalls(s.Requests(), t0)))
-	if want := time.Duration(len(frames)-1)*100*time.Millisecond - 50*time.Millisecond; span < want {
+	// Only the first and last arrival times can be late, so the span is
+	// checked with 100 ms to spare (a 90 ms spacing would still fail).
+	if want := time.Duration(len(frames)-1)*100*time.Millisecond - 100*time.Millisecond; span < want {
 		t.Errorf("%d frames arrived within %s, want ≥ %s", len(frames), span, want)
 	}
 	if s.Violations() != 0 {
