@@ -585,6 +585,7 @@ func (r *benchRun) throughput(ctx context.Context) error {
 					return err
 				}
 				t.BridgeRounds = append(t.BridgeRounds, math.Round(rate))
+				t.deliveredRates = append(t.deliveredRates, rate*float64(delivered)/float64(r.o.Events))
 				t.BridgeDelivered = append(t.BridgeDelivered, delivered)
 				if avg > 0 {
 					size = avg
@@ -601,6 +602,7 @@ func (r *benchRun) throughput(ctx context.Context) error {
 	}
 	t.PayloadBytes = size
 	t.Bridge = math.Round(median(t.BridgeRounds))
+	t.BridgeDeliveredRate = math.Round(median(t.deliveredRates))
 	t.Baseline = math.Round(median(t.BaselineRounds))
 	if t.Baseline > 0 {
 		t.Ratio = round3(t.Bridge / t.Baseline)

@@ -27,16 +27,22 @@ type benchResult struct {
 		Vendor  string `json:"vendor,omitempty"`
 	} `json:"options"`
 	Throughput struct {
-		Bridge            float64   `json:"bridge_msgs_per_s"`
-		Baseline          float64   `json:"baseline_msgs_per_s"`
-		Ratio             float64   `json:"ratio"`
-		Events            int       `json:"events_per_round"`
-		Devices           int       `json:"devices"`
-		PayloadBytes      int       `json:"payload_bytes"`
-		BridgeRounds      []float64 `json:"bridge_rounds"`
-		BaselineRounds    []float64 `json:"baseline_rounds"`
-		BridgeDelivered   []int64   `json:"bridge_delivered"`
-		BaselineDelivered []int64   `json:"baseline_delivered"`
+		// Bridge is state changes carried end to end per second: M frames
+		// over the time from the first frame to the last state delivered.
+		// The bridge publishes a device's latest state, so when it lags a
+		// device's changes coalesce: BridgeDeliveredRate counts messages.
+		Bridge              float64 `json:"bridge_msgs_per_s"`
+		BridgeDeliveredRate float64 `json:"bridge_delivered_msgs_per_s"`
+		deliveredRates      []float64
+		Baseline            float64   `json:"baseline_msgs_per_s"`
+		Ratio               float64   `json:"ratio"`
+		Events              int       `json:"events_per_round"`
+		Devices             int       `json:"devices"`
+		PayloadBytes        int       `json:"payload_bytes"`
+		BridgeRounds        []float64 `json:"bridge_rounds"`
+		BaselineRounds      []float64 `json:"baseline_rounds"`
+		BridgeDelivered     []int64   `json:"bridge_delivered"`
+		BaselineDelivered   []int64   `json:"baseline_delivered"`
 	} `json:"throughput"`
 	Latency struct {
 		P50          float64 `json:"p50"`
@@ -121,9 +127,13 @@ func (r *benchResult) finish(w *benchWorld) {
 			benchCheck{"ratio bridge/baseline ≥ 0.8", r.Throughput.Ratio >= 0.8, fmt.Sprintf("%.2f", r.Throughput.Ratio)},
 			benchCheck{"p99 ≤ 2 ms at 1000 events/s", r.Latency.Rate == 1000 && r.Latency.P99 <= 2, fmt.Sprintf("%.2f ms at %d/s", r.Latency.P99, r.Latency.Rate)})
 	}
+	if r.Scale.Devices < 10000 {
+		r.Targets = append(r.Targets, benchCheck{"RSS and discovery targets", false, fmt.Sprintf("not evaluated: %d devices, they are set for 10 000", r.Scale.Devices)})
+		return
+	}
 	r.Targets = append(r.Targets,
-		benchCheck{"RSS ≤ 50 MB with 10 000 devices", r.Scale.Devices >= 10000 && r.Scale.RSSMB <= 50, fmt.Sprintf("%.1f MB with %d devices", r.Scale.RSSMB, r.Scale.Devices)},
-		benchCheck{"discovery of 10 000 devices ≤ 2 s", r.Scale.Devices >= 10000 && r.Scale.DiscoveryS <= 2, fmt.Sprintf("%.2f s for %d devices", r.Scale.DiscoveryS, r.Scale.Devices)})
+		benchCheck{"RSS ≤ 50 MB with 10 000 devices", r.Scale.RSSMB <= 50, fmt.Sprintf("%.1f MB with %d devices", r.Scale.RSSMB, r.Scale.Devices)},
+		benchCheck{"discovery of 10 000 devices ≤ 2 s", r.Scale.DiscoveryS <= 2, fmt.Sprintf("%.2f s for %d devices", r.Scale.DiscoveryS, r.Scale.Devices)})
 }
 
 func (r *benchResult) failedChecks() []string {
@@ -150,7 +160,8 @@ func (r *benchResult) print(w io.Writer) {
 	row := func(k, v string) { fmt.Fprintf(w, "  %-44s %s\n", k, v) }
 	fmt.Fprintln(w, "Throughput (QoS 0 state, median of rounds)")
 	if t.Baseline > 0 {
-		row("bridge msgs/s", fmt.Sprintf("%.0f   rounds %v", t.Bridge, t.BridgeRounds))
+		row("bridge msgs/s (changes carried)", fmt.Sprintf("%.0f   rounds %v", t.Bridge, t.BridgeRounds))
+		row("bridge state messages delivered/s", fmt.Sprintf("%.0f   (latest state per device; %v of %d per round)", t.BridgeDeliveredRate, t.BridgeDelivered, t.Events))
 		row("baseline msgs/s (bare paho)", fmt.Sprintf("%.0f   rounds %v", t.Baseline, t.BaselineRounds))
 		row("ratio bridge/baseline", fmt.Sprintf("%.2f   (%d events/round over %d devices, %d-byte states)", t.Ratio, t.Events, t.Devices, t.PayloadBytes))
 	} else {
@@ -185,7 +196,11 @@ func (r *benchResult) print(w io.Writer) {
 	}
 	fmt.Fprintln(w, "Targets (reported)")
 	for _, c := range r.Targets {
-		row(mark(c.OK)+" "+c.Name, c.Detail)
+		m := mark(c.OK)
+		if strings.HasPrefix(c.Detail, "not evaluated") {
+			m = "-   "
+		}
+		row(m+" "+c.Name, c.Detail)
 	}
 	fmt.Fprintln(w, strings.Repeat("-", 60))
 }
