@@ -82,7 +82,7 @@ func decodeStrict(config string) func(any) error {
 
 // build makes an adapter through the registry. storeDir keeps its state
 // across builds (a restart).
-func build(t *testing.T, vendor string, h Harness, config, storeDir string) (*session, error) {
+func build(t *testing.T, vendor string, h Harness, config, storeDir string, rt http.RoundTripper) (*session, error) {
 	t.Helper()
 	reg, ok := vendors.Lookup(vendor)
 	if !ok {
@@ -97,7 +97,7 @@ func build(t *testing.T, vendor string, h Harness, config, storeDir string) (*se
 		Store:   (&vendorkit.FileStore{Dir: storeDir}).Scoped(vendor + "-conformance"),
 		Metrics: vendors.NopMetrics{},
 		Redact:  func(...string) {},
-		HTTP:    &http.Client{Timeout: 10 * time.Second},
+		HTTP:    &http.Client{Timeout: 10 * time.Second, Transport: rt},
 		Now:     time.Now,
 	}
 	if p, ok := h.(PublicURLer); ok {

@@ -1,13 +1,19 @@
 package vendortest
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
+	"net"
+	"net/http"
 	"net/url"
 	"reflect"
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -46,6 +52,10 @@ func Run(t *testing.T, opt Opt) {
 		{"token_expiry", (*suite).tokenExpiry},
 		{"bad_credentials", (*suite).badCredentials},
 		{"cancel", (*suite).cancel},
+		{"slow_responses", (*suite).slowResponses},
+		{"connection_refused", (*suite).connectionRefused},
+		{"truncated_bodies", (*suite).truncatedBodies},
+		{"non_json_bodies", (*suite).nonJSONBodies},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -54,7 +64,7 @@ func Run(t *testing.T, opt Opt) {
 			}
 			h := opt.New(t)
 			t.Cleanup(h.Close)
-			s := &suite{opt: opt, h: h, store: t.TempDir()}
+			s := &suite{opt: opt, h: h, store: t.TempDir(), faults: &cloudFaults{}}
 			tc.fn(s, t)
 			s.checkHygiene(t)
 		})
@@ -66,10 +76,11 @@ type suite struct {
 	h        Harness
 	store    string
 	sessions []*session
+	faults   *cloudFaults // between every adapter and its cloud
 }
 
 func (s *suite) build(t *testing.T, config string) (*session, error) {
-	ss, err := build(t, s.opt.Vendor, s.h, config, s.store)
+	ss, err := build(t, s.opt.Vendor, s.h, config, s.store, s.faults)
 	if ss != nil {
 		s.sessions = append(s.sessions, ss)
 	}
@@ -644,4 +655,163 @@ func busiestWindow(reqs []Request, per time.Duration) (time.Time, int) {
 		}
 	}
 	return at, best
+}
+
+// Cloud faults the suite injects itself, in the adapter's HTTP transport
+// (env.HTTP), so they need no simulator support: answers that never come
+// (past the client's timeout), refused connections, bodies cut short, and
+// HTML where JSON was expected (a proxy or captive portal page).
+
+type faultKind int
+
+const (
+	faultNone faultKind = iota
+	faultSlow
+	faultRefused
+	faultTruncated
+	faultNonJSON
+)
+
+// cloudFaults is an http.RoundTripper that spoils the next n plain HTTP
+// exchanges (WebSocket upgrades pass untouched) in one way.
+type cloudFaults struct {
+	mu   sync.Mutex
+	kind faultKind
+	n    int
+	hits int
+}
+
+func (f *cloudFaults) arm(kind faultKind, n int) {
+	f.mu.Lock()
+	f.kind, f.n, f.hits = kind, n, 0
+	f.mu.Unlock()
+}
+
+// hit reports how many exchanges were spoiled since arm.
+func (f *cloudFaults) hit() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.hits
+}
+
+func (f *cloudFaults) take(req *http.Request) faultKind {
+	if req.Header.Get("Upgrade") != "" {
+		return faultNone
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.n == 0 {
+		return faultNone
+	}
+	f.n--
+	f.hits++
+	return f.kind
+}
+
+func (f *cloudFaults) RoundTrip(req *http.Request) (*http.Response, error) {
+	switch f.take(req) {
+	case faultSlow:
+		// The cloud accepted the request and never answers.
+		<-req.Context().Done()
+		return nil, req.Context().Err()
+	case faultRefused:
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	case faultTruncated:
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			return nil, err
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		body = body[:len(body)/2]
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		resp.ContentLength = int64(len(body))
+		resp.Header.Del("Content-Length")
+		return resp, nil
+	case faultNonJSON:
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			return nil, err
+		}
+		resp.Body.Close()
+		body := []byte("<html><body><h1>502 Bad Gateway</h1></body></html>")
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		resp.ContentLength = int64(len(body))
+		resp.Header.Set("Content-Type", "text/html")
+		resp.Header.Del("Content-Length")
+		return resp, nil
+	}
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+// survive injects n faults of kind twice: into the first calls the adapter
+// makes (login, inventory: the cloud is broken when the bridge starts), and
+// once it runs, into the calls a refresh or command makes (adapters that
+// then use their stream only are not hit there). Each time the adapter
+// recovers: the inventory arrives, state changes arrive again, Run keeps
+// going, and no login storm follows.
+func (s *suite) survive(t *testing.T, kind faultKind, n int, wait time.Duration) {
+	s.faults.arm(kind, n)
+	ss := s.mustStart(t)
+	ss.waitInventory(wait)
+	atStart := s.faults.hit()
+	if l := logins(s.h.Requests()); l > n+1 {
+		t.Errorf("%d logins after %d faults at start; want at most %d", l, n, n+1)
+	}
+	before := logins(s.h.Requests())
+	s.faults.arm(kind, n)
+	for i := 0; i < 3*n && s.faults.hit() < n; i++ {
+		s.poke(t, ss)
+	}
+	steady := s.faults.hit()
+	s.faults.arm(faultNone, 0)
+	if atStart == 0 && steady == 0 {
+		t.Skip("the adapter made no HTTP call to its cloud, at start nor for a refresh or command; the fault could not be injected")
+	}
+	c := s.h.Change(t)
+	ss.rec.WaitValue(t, wait, c.DeviceID, c.Key, c.Want)
+	select {
+	case err := <-ss.done:
+		t.Fatalf("Run returned after the faults: %v", err)
+	default:
+	}
+	s.poke(t, ss)
+	// A fault may land on a login itself, which is then tried again.
+	if extra := logins(s.h.Requests()) - before; extra > steady+1 {
+		t.Errorf("%d logins after %d faults while running; want at most %d", extra, steady, steady+1)
+	}
+	for _, line := range strings.Split(ss.logs.String(), "\n") {
+		if strings.Contains(line, "panic") {
+			t.Errorf("panic logged: %s", line)
+		}
+	}
+	ss.stop()
+	switch {
+	case steady == 0:
+		t.Log("running, the adapter made no HTTP call for a refresh or command; only the start was faulted")
+	case atStart == 0:
+		t.Log("the adapter made no HTTP call before its inventory; only the running adapter was faulted")
+	}
+}
+
+// slowResponses: a cloud that accepts a call and never answers is given up
+// on at the client's timeout; the adapter carries on.
+func (s *suite) slowResponses(t *testing.T) {
+	s.survive(t, faultSlow, 1, 3*s.opt.Timeout)
+}
+
+// connectionRefused: the cloud's host refuses connections for a few calls.
+func (s *suite) connectionRefused(t *testing.T) {
+	s.survive(t, faultRefused, 3, 2*s.opt.Timeout)
+}
+
+// truncatedBodies: answers cut in the middle are errors, not panics or
+// half-applied state.
+func (s *suite) truncatedBodies(t *testing.T) {
+	s.survive(t, faultTruncated, 2, 2*s.opt.Timeout)
+}
+
+// nonJSONBodies: an HTML page where JSON was expected is an error.
+func (s *suite) nonJSONBodies(t *testing.T) {
+	s.survive(t, faultNonJSON, 2, 2*s.opt.Timeout)
 }
