@@ -145,6 +145,7 @@ type faultWorld struct {
 	base      string
 	prefix    string
 	brokerURL string // where the test's own clients connect
+	devices   int    // per simulated account
 	stop      func()
 }
 
@@ -168,7 +169,7 @@ func startFaultWorld(t *testing.T, brokerURL string, o faultWorldOptions) *fault
 	if o.stateDir == "" {
 		o.stateDir = t.TempDir()
 	}
-	w := &faultWorld{t: t, logs: &syncBuffer{}, brokerURL: brokerURL}
+	w := &faultWorld{t: t, logs: &syncBuffer{}, brokerURL: brokerURL, devices: o.devices}
 	w.base, w.prefix = o.base, o.prefix
 	if w.base == "" {
 		w.base, w.prefix = bridgetest.Topics(t, brokerURL)
@@ -355,10 +356,14 @@ func (w *faultWorld) settle() snapshot {
 	w.t.Helper()
 	var last snapshot
 	stable := 0
-	deadline := time.Now().Add(60 * time.Second)
+	limit := 60 * time.Second
+	if w.devices > 50 {
+		limit = 5 * time.Minute
+	}
+	deadline := time.Now().Add(limit)
 	for stable < 3 {
 		if time.Now().After(deadline) {
-			w.t.Fatalf("the demo did not settle within 60s; logs:\n%s", faultTail(w.logs.String(), 4000))
+			w.t.Fatalf("the demo did not settle within %s; %s; logs:\n%s", limit, w.progress(), faultTail(w.logs.String(), 4000))
 		}
 		got := w.retained()
 		s, missing := w.complete(got)
@@ -407,6 +412,13 @@ func (w *faultWorld) allAccountsUp(got map[string][]byte) bool {
 	}
 	ids, _ := deviceIDs(got[dcfg.BridgeTopic("devices")])
 	return sum == len(ids)
+}
+
+// progress says how far the accounts got, for a settle failure.
+func (w *faultWorld) progress() string {
+	got := w.retained()
+	_, missing := w.complete(got)
+	return fmt.Sprintf("missing %q; bridge/info %.600s", missing, got[w.d.cfg.Discovery(version).BridgeTopic("info")])
 }
 
 func faultTail(s string, n int) string {
