@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -155,6 +156,10 @@ type faultWorldOptions struct {
 	stateDir  string
 	// base and prefix, when set, come from the test's own bridgetest.Topics.
 	base, prefix string
+	// logLevel defaults to debug; every line is kept for the test to read
+	// unless dropLogs (a soak would measure its own log buffer).
+	logLevel string
+	dropLogs bool
 }
 
 // startFaultWorld runs the demo against brokerURL with unique topics.
@@ -209,14 +214,21 @@ func startFaultWorld(t *testing.T, brokerURL string, o faultWorldOptions) *fault
 	}
 	demoSims = sims
 
+	if o.logLevel == "" {
+		o.logLevel = "debug"
+	}
+	var sink io.Writer = w.logs
+	if o.dropLogs {
+		sink = io.Discard
+	}
 	red := &vendorkit.Redactor{}
-	log, err := newLogger(w.logs, "debug", "json", red)
+	log, err := newLogger(sink, o.logLevel, "json", red)
 	if err != nil {
 		t.Fatal(err)
 	}
 	w.d, err = startDemo(demoOptions{
 		MQTTURL: o.bridgeURL, HTTPAddr: "127.0.0.1:0", Devices: o.devices,
-		BaseTopic: w.base, DiscoveryPrefix: w.prefix, StateDir: o.stateDir, LogLevel: "debug",
+		BaseTopic: w.base, DiscoveryPrefix: w.prefix, StateDir: o.stateDir, LogLevel: o.logLevel,
 	}, log, red)
 	demoSims = saved
 	if err != nil {

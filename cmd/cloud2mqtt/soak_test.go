@@ -43,7 +43,9 @@ func TestSoak(t *testing.T) {
 	minutes := faultEnvInt(t, "CLOUD2MQTT_SOAK_MINUTES", 10)
 	url := bridgetest.BrokerURL(t)
 	proxy := bridgetest.NewProxy(t, url)
-	w := startFaultWorld(t, url, faultWorldOptions{bridgeURL: proxy.URL(), devices: perAccount})
+	// Logs at info level, discarded: kept in memory they would be most of
+	// what the soak measures.
+	w := startFaultWorld(t, url, faultWorldOptions{bridgeURL: proxy.URL(), devices: perAccount, logLevel: "info", dropLogs: true})
 	settled := w.settle()
 	t.Logf("settled: %d devices", len(settled.devices))
 
@@ -64,12 +66,17 @@ func TestSoak(t *testing.T) {
 	}
 
 	type sample struct {
-		at         time.Duration
-		rss, gorou int
+		at               time.Duration
+		rss, heap, gorou int
 	}
-	runtime.GC()
+	take := func(at time.Duration) sample {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return sample{at.Round(time.Second), rssKB(), int(ms.HeapAlloc >> 10), runtime.NumGoroutine()}
+	}
 	start := time.Now()
-	samples := []sample{{0, rssKB(), runtime.NumGoroutine()}}
+	samples := []sample{take(0)}
 	var sent []string
 	end := start.Add(time.Duration(minutes) * time.Minute)
 	cmdTick := time.NewTicker(5 * time.Second)
@@ -92,10 +99,9 @@ func TestSoak(t *testing.T) {
 			t.Logf("%s fault %d: %s", time.Since(start).Round(time.Second), nFault, f.name)
 			f.do()
 		case <-sampleTick.C:
-			runtime.GC()
-			s := sample{time.Since(start).Round(time.Second), rssKB(), runtime.NumGoroutine()}
+			s := take(time.Since(start))
 			samples = append(samples, s)
-			t.Logf("%s rss %d KiB, goroutines %d", s.at, s.rss, s.gorou)
+			t.Logf("%s rss %d KiB, heap %d KiB, goroutines %d", s.at, s.rss, s.heap, s.gorou)
 		}
 	}
 
@@ -126,12 +132,15 @@ func TestSoak(t *testing.T) {
 	last := samples[len(samples)-1]
 	var b strings.Builder
 	for _, s := range samples {
-		fmt.Fprintf(&b, "%s\t%d\t%d\n", s.at, s.rss, s.gorou)
+		fmt.Fprintf(&b, "%s\t%d\t%d\t%d\n", s.at, s.rss, s.heap, s.gorou)
 	}
-	t.Logf("soak: %d devices, %d min, %d faults, %d commands (%d answered, %d with an error result)\nt\trss KiB\tgoroutines\n%s",
+	t.Logf("soak: %d devices, %d min, %d faults, %d commands (%d answered, %d with an error result)\nt\trss KiB\theap KiB\tgoroutines\n%s",
 		len(settled.devices), minutes, nFault, len(sent), answered, failed, b.String())
 	if float64(last.rss) > 1.5*float64(first.rss) {
 		t.Errorf("RSS grew from %d KiB to %d KiB", first.rss, last.rss)
+	}
+	if float64(last.heap) > 1.5*float64(first.heap) {
+		t.Errorf("live heap grew from %d KiB to %d KiB", first.heap, last.heap)
 	}
 	if last.gorou > first.gorou+50 {
 		t.Errorf("goroutines grew from %d to %d", first.gorou, last.gorou)
