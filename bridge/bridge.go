@@ -47,6 +47,7 @@ type Bridge struct {
 	parkTimer *time.Timer
 
 	out  chan outMsg
+	held []outMsg // publisher only: unretained messages waiting for the connection
 	wake chan struct{}
 
 	scratch          []byte    // publisher-owned

@@ -29,6 +29,7 @@ func (b *Bridge) publishLoop(ctx context.Context) {
 
 // step publishes everything pending.
 func (b *Bridge) step() {
+	b.flushHeld()
 	b.drainOut()
 	b.publishBridge()
 	for {
@@ -205,7 +206,44 @@ func (b *Bridge) send(m outMsg) {
 	if m.sweep && !b.stillStale(m.topic) {
 		return
 	}
-	b.pub(m.topic, m.qos, m.retained, m.payload, m.kind)
+	if m.qos > 0 && !m.retained && len(b.held) > 0 {
+		b.hold(m) // behind the held ones, in order
+		return
+	}
+	if !b.pub(m.topic, m.qos, m.retained, m.payload, m.kind) {
+		b.hold(m)
+	}
+}
+
+// maxHeld bounds the messages kept through an MQTT outage.
+const maxHeld = 256
+
+// hold keeps an unretained QoS 1 message (a result, response or event) that
+// could not go out because the connection is down, to send it once the
+// bridge is connected again: a command carried out during an outage is still
+// answered. Retained topics need no holding; everything retained is
+// published again after a reconnect.
+func (b *Bridge) hold(m outMsg) {
+	if m.retained || m.qos == 0 || b.client.IsConnected() && len(b.held) == 0 {
+		return
+	}
+	if len(b.held) == maxHeld {
+		b.m.PublishDropped(b.held[0].kind)
+		b.held = b.held[1:]
+	}
+	b.held = append(b.held, m)
+}
+
+// flushHeld sends the held messages, in order, while the connection is up.
+func (b *Bridge) flushHeld() {
+	for len(b.held) > 0 && b.client.IsConnected() {
+		m := b.held[0]
+		if !b.pub(m.topic, m.qos, m.retained, m.payload, m.kind) {
+			return
+		}
+		b.held[0] = outMsg{}
+		b.held = b.held[1:]
+	}
 }
 
 func (b *Bridge) pub(topic string, qos byte, retained bool, payload []byte, kind string) bool {

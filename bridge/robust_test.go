@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"encoding/json"
+	"github.com/cloud2mqtt/cloud2mqtt/bridge/bridgetest"
 	"net/http"
 	"sync"
 	"testing"
@@ -169,4 +170,34 @@ func (routed) Routes() []vendors.Route {
 
 func vendorsBackoff() vendorkit.Backoff {
 	return vendorkit.Backoff{Base: time.Millisecond, Max: 5 * time.Millisecond, Floor: time.Millisecond}
+}
+
+// TestResultDuringOutageIsDelivered: a command that finishes while the
+// connection to the broker is down is still answered once it is back.
+func TestResultDuringOutageIsDelivered(t *testing.T) {
+	h := newHarness(t)
+	proxy := bridgetest.NewProxy(t, h.url)
+	h.connURL = proxy.URL()
+	f := newFake(plug("p1"))
+	f.block = make(chan struct{})
+	h.add("fake", "home", f)
+	h.start(nil)
+	<-f.ready
+	h.publish(h.topic("fake", "p1", "set", "switch"), "ON", false)
+	select {
+	case <-f.started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the command did not reach the adapter")
+	}
+	proxy.Cut()
+	deadline := time.Now().Add(5 * time.Second)
+	for h.client.IsConnected() && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(f.block) // the command finishes while the bridge is disconnected
+	time.Sleep(200 * time.Millisecond)
+	proxy.Restore()
+	if r := h.resultN("fake", "p1", 1); r["status"] != "ok" {
+		t.Errorf("result = %v", r)
+	}
 }

@@ -33,7 +33,7 @@ mqtt:
   # key_file: /etc/cloud2mqtt/client.key # private key of cert_file
   insecure_skip_verify: false # TLS without checking the broker's certificate (tests only)
   keep_alive: 30s # MQTT keep-alive; at least 1s
-  connect_timeout: 10s # give up one connection attempt after this (reconnects continue, at most 30s apart)
+  connect_timeout: 10s # give up one connection attempt after this (reconnects continue, at most 1s apart)
   write_timeout: 10s # give up waiting for a publish acknowledgement after this
 
 homeassistant:
