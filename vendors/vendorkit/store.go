@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sync"
+	"time"
 )
 
 // FileStore keeps JSON documents in one directory, one file per name, written
@@ -32,8 +33,10 @@ func (s *FileStore) path(name string) string {
 	return filepath.Join(s.Dir, s.Prefix+unsafeName.ReplaceAllString(name, "_")+".json")
 }
 
-// Load implements vendors.Store.
+// Load implements vendors.Store. It also removes the temp files a crash in
+// the middle of an earlier Save left behind.
 func (s *FileStore) Load(name string, v any) (bool, error) {
+	removeStaleTemps(s.path(name), time.Minute)
 	b, err := os.ReadFile(s.path(name))
 	if errors.Is(err, os.ErrNotExist) {
 		return false, nil
@@ -56,6 +59,17 @@ func (s *FileStore) Save(name string, v any) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return WriteFileAtomic(s.path(name), b)
+}
+
+// removeStaleTemps deletes WriteFileAtomic's temp files of path older than
+// age (younger ones may belong to a write in progress).
+func removeStaleTemps(path string, age time.Duration) {
+	temps, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp*"))
+	for _, t := range temps {
+		if fi, err := os.Stat(t); err == nil && time.Since(fi.ModTime()) > age {
+			os.Remove(t)
+		}
+	}
 }
 
 // WriteFileAtomic replaces path with data: temp file in the same directory,

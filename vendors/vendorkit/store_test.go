@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 func TestFileStoreRoundTripAndMode(t *testing.T) {
@@ -44,5 +45,31 @@ func TestFileStoreReportsCorruptFile(t *testing.T) {
 	var v map[string]any
 	if _, err := s.Load("x", &v); err == nil {
 		t.Fatal("corrupt file loaded without error")
+	}
+}
+
+func TestLoadRemovesStaleTemps(t *testing.T) {
+	s := &FileStore{Dir: t.TempDir()}
+	if err := s.Save("tokens", map[string]int{"a": 1}); err != nil {
+		t.Fatal(err)
+	}
+	stale := filepath.Join(s.Dir, ".tokens.json.tmp123")
+	fresh := filepath.Join(s.Dir, ".tokens.json.tmp456")
+	for _, p := range []string{stale, fresh} {
+		if err := os.WriteFile(p, []byte("{"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(stale, old, old)
+	var v map[string]int
+	if ok, err := s.Load("tokens", &v); !ok || err != nil || v["a"] != 1 {
+		t.Fatalf("load: %v %v %v", ok, err, v)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Error("a stale temp file was left")
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Error("a temp file of a write that may be in progress was removed")
 	}
 }
