@@ -52,8 +52,15 @@ func (a *Adapter) serveLogin(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
 		page(w, http.StatusOK, "eWeLink login", fmt.Sprintf(`<p>Account %s logs in with its password.</p>
-<form method="post"><button type="submit">Log in now</button></form>`, html.EscapeString(a.env.Account)))
+<form method="post"><input type="hidden" name="state" value="%s"><button type="submit">Log in now</button></form>`,
+			html.EscapeString(a.env.Account), a.newState()))
 	case http.MethodPost:
+		// Only a form this page served may log in: another site cannot
+		// make a visitor's browser trigger cloud logins.
+		if !a.takeState(r.PostFormValue("state")) {
+			http.Error(w, "this login form has expired; open the login page again", http.StatusForbidden)
+			return
+		}
 		if err := a.personLogin(r.Context()); err != nil {
 			page(w, http.StatusBadGateway, "eWeLink login failed", "<p>"+html.EscapeString(err.Error())+"</p>")
 			return
