@@ -1,38 +1,19 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/cloud2mqtt/cloud2mqtt/bridge/bridgetest"
 	"github.com/cloud2mqtt/cloud2mqtt/bridge/mqttx"
 	"github.com/cloud2mqtt/cloud2mqtt/vendors/vendorkit"
+	"github.com/cloud2mqtt/cloud2mqtt/vendors/vendortest"
 )
-
-// syncBuffer is a log sink the test can read while the bridge writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestDemoEndToEnd runs the demo's wiring (every simulator, every real
 // adapter, the bridge, the HTTP server) against the test broker and checks
@@ -41,7 +22,7 @@ func (s *syncBuffer) String() string {
 func TestDemoEndToEnd(t *testing.T) {
 	url := bridgetest.BrokerURL(t)
 	base, prefix := bridgetest.Topics(t, url)
-	logs := &syncBuffer{}
+	logs := &vendortest.LogBuffer{}
 	red := &vendorkit.Redactor{}
 	log, err := newLogger(logs, "debug", "json", red)
 	if err != nil {

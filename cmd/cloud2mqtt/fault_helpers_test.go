@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/cloud2mqtt/cloud2mqtt/vendors/vendortest"
 	"io"
 	"net"
 	"os"
@@ -142,7 +143,7 @@ type faultWorld struct {
 	ew        *ewelinksim.Server
 	shelly    *shellysim.Sim // the Integrator API account
 	accounts  []string       // every simulator's account YAML, as configured
-	logs      *syncBuffer
+	logs      *vendortest.LogBuffer
 	base      string
 	prefix    string
 	brokerURL string // where the test's own clients connect
@@ -174,7 +175,7 @@ func startFaultWorld(t *testing.T, brokerURL string, o faultWorldOptions) *fault
 	if o.stateDir == "" {
 		o.stateDir = t.TempDir()
 	}
-	w := &faultWorld{t: t, logs: &syncBuffer{}, brokerURL: brokerURL, devices: o.devices}
+	w := &faultWorld{t: t, logs: &vendortest.LogBuffer{}, brokerURL: brokerURL, devices: o.devices}
 	w.base, w.prefix = o.base, o.prefix
 	if w.base == "" {
 		w.base, w.prefix = bridgetest.Topics(t, brokerURL)

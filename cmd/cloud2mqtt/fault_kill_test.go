@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/cloud2mqtt/cloud2mqtt/vendors/vendortest"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -33,13 +34,13 @@ func buildBinary(t *testing.T) string {
 // bridgeChild is the demo running as a separate process.
 type bridgeChild struct {
 	cmd  *exec.Cmd
-	logs *syncBuffer
+	logs *vendortest.LogBuffer
 	done chan struct{}
 }
 
 func startBridgeChild(t *testing.T, bin string, args ...string) *bridgeChild {
 	t.Helper()
-	c := &bridgeChild{cmd: exec.Command(bin, args...), logs: &syncBuffer{}, done: make(chan struct{})}
+	c := &bridgeChild{cmd: exec.Command(bin, args...), logs: &vendortest.LogBuffer{}, done: make(chan struct{})}
 	c.cmd.Stdout = c.logs
 	c.cmd.Stderr = c.logs
 	if err := c.cmd.Start(); err != nil {
@@ -63,7 +64,7 @@ func (c *bridgeChild) kill(sig syscall.Signal) {
 // settleRetained waits until the broker holds a bridge online with a device
 // list, a state, availability and config for every listed device, and that
 // list has stopped changing; it returns the retained picture.
-func settleRetained(t *testing.T, url string, dcfg discovery.Config, logs *syncBuffer, vendors ...string) map[string][]byte {
+func settleRetained(t *testing.T, url string, dcfg discovery.Config, logs *vendortest.LogBuffer, vendors ...string) map[string][]byte {
 	t.Helper()
 	deadline := time.Now().Add(90 * time.Second)
 	last, stable := "", 0

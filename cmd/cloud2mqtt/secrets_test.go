@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/cloud2mqtt/cloud2mqtt/vendors/vendortest"
 	"net"
 	"net/url"
 	"strings"
@@ -198,7 +199,7 @@ func TestSecretsMQTTPassword(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &vendortest.LogBuffer{}
 	red := &vendorkit.Redactor{}
 	log, err := newLogger(logs, "debug", "json", red)
 	if err != nil {

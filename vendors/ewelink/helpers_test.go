@@ -88,23 +88,7 @@ func strictDecode(cfg string) func(any) error {
 	}
 }
 
-// syncBuf collects logs from many goroutines.
-type syncBuf struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuf = vendortest.LogBuffer
 
 // running is an adapter under test.
 type running struct {

@@ -19,22 +19,7 @@ import (
 	"github.com/cloud2mqtt/cloud2mqtt/vendors/vendortest"
 )
 
-type syncBuf struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuf) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuf) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type syncBuf = vendortest.LogBuffer
 
 // recMetrics keeps the last budget and token expiry reported.
 type recMetrics struct {

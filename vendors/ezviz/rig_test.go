@@ -1,13 +1,11 @@
 package ezviz_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -32,22 +30,7 @@ type rig struct {
 	done   chan error
 }
 
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuf = vendortest.LogBuffer
 
 // baseConfig is a fast account config against sim; extra overrides keys.
 func baseConfig(sim *ezvizsim.Sim, extra map[string]string) string {

@@ -22,25 +22,26 @@ type session struct {
 	t       *testing.T
 	adapter vendors.Adapter
 	rec     *Recorder
-	logs    *syncBuffer
+	logs    *LogBuffer
 	errs    *errorLog
 	cancel  context.CancelFunc
 	done    chan error
 }
 
-// syncBuffer collects log output from concurrent goroutines.
-type syncBuffer struct {
+// LogBuffer collects log output from concurrent goroutines; give it to
+// zerolog and read it while the adapter runs.
+type LogBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
+func (b *LogBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *syncBuffer) String() string {
+func (b *LogBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
@@ -88,7 +89,7 @@ func build(t *testing.T, vendor string, h Harness, config, storeDir string, rt h
 	if !ok {
 		t.Fatalf("vendor %q is not registered (import its package in the test)", vendor)
 	}
-	logs := &syncBuffer{}
+	logs := &LogBuffer{}
 	log := zerolog.New(logs).Level(zerolog.DebugLevel).With().Timestamp().Str("vendor", vendor).Logger()
 	env := vendors.Env{
 		Vendor:  vendor,
