@@ -126,13 +126,17 @@ func appendJSONFloat(b []byte, f float64) ([]byte, error) {
 
 const hexDigits = "0123456789abcdef"
 
-// appendJSONString is encoding/json's string encoding with HTML escaping.
-func appendJSONString(b []byte, s string) []byte {
+func appendJSONString(b []byte, s string) []byte { return AppendJSONString(b, s, true) }
+
+// AppendJSONString appends s as encoding/json encodes a string: invalid
+// UTF-8 becomes U+FFFD, U+2028/2029 are escaped, and <, > and & too when
+// escapeHTML is set (json.Marshal's default).
+func AppendJSONString(b []byte, s string, escapeHTML bool) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			if c >= 0x20 && c != '"' && c != '\\' && (!escapeHTML || c != '<' && c != '>' && c != '&') {
 				i++
 				continue
 			}
