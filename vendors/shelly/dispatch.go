@@ -175,12 +175,8 @@ func (a *integrator) handleAction(h *hostConn, trid uint64, hasTrid bool, f fram
 // minutes, up to three times (after 1, 2 and 4 × backoff_base). It reports
 // whether a retry was scheduled.
 func (a *integrator) retryFreshGrant(h *hostConn, id string) bool {
-	grants, err := a.grants.all()
-	if err != nil {
-		return false
-	}
-	g, ok := grants[id]
-	if !ok || a.env.Now().Sub(g.Granted) > 2*time.Minute {
+	g, ok, err := a.grants.get(id)
+	if err != nil || !ok || a.env.Now().Sub(g.Granted) > 2*time.Minute {
 		return false
 	}
 	a.mu.Lock()
@@ -205,12 +201,8 @@ func (a *integrator) retryFreshGrant(h *hostConn, id string) bool {
 
 // refreshGrant keeps the stored grant's access, model and type current.
 func (a *integrator) refreshGrant(id string, r actionResult) {
-	grants, err := a.grants.all()
-	if err != nil {
-		return
-	}
-	g, ok := grants[id]
-	if !ok {
+	g, ok, err := a.grants.get(id)
+	if err != nil || !ok {
 		return
 	}
 	ng := g

@@ -2,6 +2,7 @@ package shelly
 
 import (
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -42,6 +43,9 @@ type device struct {
 	// seen: a status (or a persisted snapshot) exists. Devices never seen
 	// stay out of the inventory: there is nothing to show for them yet.
 	seen bool
+	// undiffed: the view was rebuilt since sent was last brought up to date
+	// with all of its values (a settings or grant change).
+	undiffed bool
 }
 
 func newFleet(log zerolog.Logger) *fleet {
@@ -80,7 +84,7 @@ func (f *fleet) ensure(id string, upd func(*meta)) bool {
 	defer f.mu.Unlock()
 	d, ok := f.devs[id]
 	if !ok {
-		d = &device{id: id, online: -1, status: map[string]any{}, sent: map[string]any{}, logged: map[string]bool{}}
+		d = &device{id: id, online: -1, status: map[string]any{}, sent: map[string]any{}}
 		f.devs[id] = d
 	}
 	before := d.meta
@@ -118,6 +122,11 @@ func (f *fleet) applyStatus(id string, st map[string]any, full bool, wire string
 	if wire != "" {
 		d.wire = wire
 	}
+	if !full {
+		if vals, ok := f.applyDelta(d, st); ok {
+			return vals, false, true
+		}
+	}
 	if g2, known := isGen2Status(st); known {
 		g := 1
 		if g2 {
@@ -138,7 +147,92 @@ func (f *fleet) applyStatus(id string, st map[string]any, full bool, wire string
 	mergeStatus(d.status, st)
 	invChanged = f.recompute(d) || !d.seen
 	d.seen = true
-	return f.diffLocked(d), invChanged, true
+	vals = f.diffLocked(d)
+	d.undiffed = false
+	return vals, invChanged, true
+}
+
+// applyDelta is the fast path of a StatusOnChange: when a delta only updates
+// Gen2 components the device already has, it merges and maps those
+// components alone and returns their changed values. ok is false, and
+// nothing is changed, when the delta could change the device's entities (or
+// anything but those components' values); then the caller rebuilds the view.
+func (f *fleet) applyDelta(d *device, st map[string]any) (vals map[string]any, ok bool) {
+	if d.gen != 2 || !d.seen || d.undiffed || (!d.full && d.base != nil) ||
+		len(st) == 0 || len(d.view.Owners) != len(d.view.Entities) {
+		return nil, false
+	}
+	merged := make(map[string]any, len(st))
+	for k, v := range st {
+		nv, isObj := obj(v)
+		old, hadObj := obj(d.status[k])
+		if _, _, isComp := splitComp(k); !isComp || !isObj || !hadObj || slices.Contains(d.view.Unknown, k) {
+			return nil, false
+		}
+		merged[k] = mergeValue(old, nv, 0)
+	}
+	// Keys the other components hold, so collisions resolve as in a full
+	// build: unknown keys sort after every mapped component, so they never
+	// take a key from one.
+	used := make(map[string]bool, len(d.view.Entities))
+	for i, e := range d.view.Entities {
+		if _, touched := merged[d.view.Owners[i]]; !touched {
+			used[e.Key] = true
+		}
+	}
+	b := &builder{st: d.status, m: &d.meta, v: &view{Values: map[string]any{}, Targets: map[string]target{}}, used: used}
+	b.gen2Counts(d.status) // the delta adds no key, so the counts hold
+	for _, k := range sortedKeys(merged, rankGen2) {
+		b.gen2Key(k, merged[k])
+	}
+	// The components must map to the very entities and targets they had.
+	j := 0
+	for i, e := range d.view.Entities {
+		if _, touched := merged[d.view.Owners[i]]; !touched {
+			continue
+		}
+		if j >= len(b.v.Entities) || b.v.Owners[j] != d.view.Owners[i] || !reflect.DeepEqual(e, b.v.Entities[j]) {
+			return nil, false
+		}
+		t, had := d.view.Targets[e.Key]
+		nt, has := b.v.Targets[e.Key]
+		if had != has || (had && !reflect.DeepEqual(t, nt)) {
+			return nil, false
+		}
+		j++
+	}
+	if j != len(b.v.Entities) {
+		return nil, false
+	}
+	for k, v := range merged {
+		d.status[k] = v
+	}
+	for _, e := range b.v.Entities {
+		dropValue(d.view.Values, b.v.Values, e.Key)
+		if e.Cover != nil {
+			dropValue(d.view.Values, b.v.Values, e.Cover.PositionKey)
+			dropValue(d.view.Values, b.v.Values, e.Cover.TiltKey)
+		}
+	}
+	for k, v := range b.v.Values {
+		d.view.Values[k] = v
+		if old, ok := d.sent[k]; ok && reflect.DeepEqual(old, v) {
+			continue
+		}
+		if vals == nil {
+			vals = map[string]any{}
+		}
+		vals[k] = v
+		d.sent[k] = v
+	}
+	return vals, true
+}
+
+// dropValue removes a value a component no longer has, as a full build would.
+func dropValue(cur, fresh map[string]any, key string) {
+	if _, ok := fresh[key]; !ok && key != "" {
+		delete(cur, key)
+	}
 }
 
 func genFromMeta(g string) int {
@@ -309,14 +403,19 @@ func (f *fleet) recompute(d *device) bool {
 		if v.MAC == "" {
 			v.MAC = bv.MAC
 		}
+		v.Owners = nil // the persisted entities have no place in this view's order
 	}
 	for _, k := range v.Unknown {
 		if !d.logged[k] {
+			if d.logged == nil {
+				d.logged = map[string]bool{}
+			}
 			d.logged[k] = true
 			f.log.Debug().Str("device", d.id).Str("component", k).Msg("unknown status component kept in state, not discovered")
 		}
 	}
 	d.view = v
+	d.undiffed = true
 	shape := vendors.Device{
 		ID:           d.id,
 		Name:         deviceName(d),
@@ -457,7 +556,7 @@ func (f *fleet) restore(store vendors.Store, want map[string]bool) error {
 		}
 		d, ok := f.devs[id]
 		if !ok {
-			d = &device{id: id, online: -1, status: map[string]any{}, sent: map[string]any{}, logged: map[string]bool{}}
+			d = &device{id: id, online: -1, status: map[string]any{}, sent: map[string]any{}}
 			f.devs[id] = d
 		}
 		d.meta = s.Meta

@@ -31,14 +31,40 @@ func (g grant) readOnly() bool {
 }
 
 // grantStore keeps the grants, persisted atomically in the account's store.
+// A change is durable before put/drop/move return (a consent callback is
+// answered 200 only then), but rewriting every grant on every callback made
+// onboarding quadratic. So a change is appended to a short journal document,
+// and the grants document is rewritten, and the journal emptied, only once
+// the journal reaches compactAt entries. Loading replays the journal over the
+// grants; replaying changes the grants document already holds is harmless.
 type grantStore struct {
-	mu     sync.Mutex
-	store  vendors.Store
-	loaded bool
-	m      map[string]grant
+	mu      sync.Mutex
+	store   vendors.Store
+	loaded  bool
+	m       map[string]grant
+	journal []grantChange // what is in the journal document
 }
 
-const grantsName = "grants"
+// grantChange is one journal entry; Grant nil means the grant was dropped.
+type grantChange struct {
+	ID    string `json:"id"`
+	Grant *grant `json:"grant,omitempty"`
+}
+
+const (
+	grantsName  = "grants"
+	journalName = "grants-journal"
+)
+
+// compactAt balances the journal rewritten on each change against the whole
+// grants document rewritten once per compaction: about √n entries.
+func compactAt(n int) int {
+	k := 64
+	for k*k < n {
+		k *= 2
+	}
+	return k
+}
 
 func (s *grantStore) loadLocked() error {
 	if s.loaded {
@@ -49,6 +75,21 @@ func (s *grantStore) loadLocked() error {
 		if _, err := s.store.Load(grantsName, &s.m); err != nil {
 			return fmt.Errorf("load grants: %w", err)
 		}
+		if s.m == nil { // a stored null
+			s.m = map[string]grant{}
+		}
+		var journal []grantChange
+		if _, err := s.store.Load(journalName, &journal); err != nil {
+			return fmt.Errorf("load grants: %w", err)
+		}
+		for _, c := range journal {
+			if c.Grant == nil {
+				delete(s.m, c.ID)
+			} else {
+				s.m[c.ID] = *c.Grant
+			}
+		}
+		s.journal = journal
 		for id, g := range s.m {
 			if nid := normID(id, nil); nid == "" || !validHost(g.Host) {
 				delete(s.m, id)
@@ -62,11 +103,25 @@ func (s *grantStore) loadLocked() error {
 	return nil
 }
 
-func (s *grantStore) saveLocked() error {
+// commitLocked makes a change already applied to s.m durable. On error the
+// caller rolls s.m back.
+func (s *grantStore) commitLocked(c grantChange) error {
 	if s.store == nil {
 		return nil
 	}
-	return s.store.Save(grantsName, s.m)
+	if err := s.store.Save(journalName, append(s.journal, c)); err != nil {
+		return err
+	}
+	s.journal = append(s.journal, c)
+	if len(s.journal) < compactAt(len(s.m)) {
+		return nil
+	}
+	// The change is durable already; a failed compaction is retried on the
+	// next change, and the journal keeps everything meanwhile.
+	if s.store.Save(grantsName, s.m) == nil && s.store.Save(journalName, []grantChange{}) == nil {
+		s.journal = nil
+	}
+	return nil
 }
 
 // all returns a copy of the grants.
@@ -81,6 +136,17 @@ func (s *grantStore) all() (map[string]grant, error) {
 		out[k] = v
 	}
 	return out, nil
+}
+
+// get returns one grant without copying them all.
+func (s *grantStore) get(id string) (grant, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.loadLocked(); err != nil {
+		return grant{}, false, err
+	}
+	g, ok := s.m[id]
+	return g, ok, nil
 }
 
 func sameGrant(a, b grant) bool {
@@ -102,7 +168,7 @@ func (s *grantStore) put(id string, g grant) (changed bool, err error) {
 	}
 	prev, had := s.m[id]
 	s.m[id] = g
-	if err := s.saveLocked(); err != nil {
+	if err := s.commitLocked(grantChange{ID: id, Grant: &g}); err != nil {
 		if had {
 			s.m[id] = prev
 		} else {
@@ -125,7 +191,7 @@ func (s *grantStore) drop(id string) (changed bool, err error) {
 		return false, nil
 	}
 	delete(s.m, id)
-	if err := s.saveLocked(); err != nil {
+	if err := s.commitLocked(grantChange{ID: id}); err != nil {
 		s.m[id] = prev
 		return false, err
 	}
@@ -146,7 +212,7 @@ func (s *grantStore) move(id, host string) (changed bool, err error) {
 	old := g
 	g.Host = host
 	s.m[id] = g
-	if err := s.saveLocked(); err != nil {
+	if err := s.commitLocked(grantChange{ID: id, Grant: &g}); err != nil {
 		s.m[id] = old
 		return false, err
 	}

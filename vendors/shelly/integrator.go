@@ -324,12 +324,8 @@ func (a *integrator) syncGrants() {
 
 // hostFor returns the connection of a device's server.
 func (a *integrator) hostFor(id string) (*hostConn, string) {
-	grants, err := a.grants.all()
-	if err != nil {
-		return nil, ""
-	}
-	g, ok := grants[id]
-	if !ok {
+	g, ok, err := a.grants.get(id)
+	if err != nil || !ok {
 		return nil, ""
 	}
 	a.mu.Lock()

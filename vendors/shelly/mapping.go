@@ -50,6 +50,9 @@ type view struct {
 	Unknown []string
 	MAC     string
 	FW      string
+	// Owners[i] is the Gen2 status key Entities[i] was built from ("" for
+	// Gen1, whose entities may draw on several keys).
+	Owners []string
 }
 
 // isGen2Status decides the parser by payload shape: "<component>:<n>" keys
@@ -113,6 +116,8 @@ type builder struct {
 	v     *view
 	used  map[string]bool
 	multi bool
+	temps int    // Gen2 temperature components
+	cur   string // the Gen2 status key being mapped
 }
 
 func buildView(m *meta, st map[string]any, gen2 bool) view {
@@ -136,6 +141,7 @@ func (b *builder) add(prefix string, e vendors.Entity, val any, has bool) string
 	}
 	b.used[e.Key] = true
 	b.v.Entities = append(b.v.Entities, e)
+	b.v.Owners = append(b.v.Owners, b.cur)
 	if has {
 		b.v.Values[e.Key] = val
 	}

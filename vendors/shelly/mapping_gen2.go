@@ -23,127 +23,140 @@ func rankGen2(c string) int {
 var gen2Actuators = map[string]bool{"switch": true, "cover": true, "light": true, "cct": true, "rgb": true, "rgbw": true}
 
 func (b *builder) gen2(st map[string]any) {
-	actuators, temps := 0, 0
+	b.gen2Counts(st)
+	for _, k := range sortedKeys(st, rankGen2) {
+		b.gen2Key(k, st[k])
+	}
+}
+
+// gen2Counts sets what one component's entities depend on besides its own
+// status: whether the device has several actuators or temperature sensors.
+func (b *builder) gen2Counts(st map[string]any) {
+	actuators := 0
+	b.temps = 0
 	for k := range st {
 		c, _, ok := splitComp(k)
 		if ok && gen2Actuators[c] {
 			actuators++
 		}
 		if ok && c == "temperature" {
-			temps++
+			b.temps++
 		}
 	}
 	b.multi = actuators > 1
-	for _, k := range sortedKeys(st, rankGen2) {
-		v := st[k]
-		comp, ch, isComp := splitComp(k)
-		c, isObj := obj(v)
-		if !isComp {
-			switch {
-			case cloudKeys[k] || quietKeys[k]:
-			case k == "wifi" && isObj:
-				if rssi, ok := numAt(c, "rssi"); ok {
-					b.add("", diag(sensor("rssi", "Signal strength", "signal_strength", "dBm"), true), rssi, true)
-				}
-			case k == "sys" && isObj:
-				if mac, ok := strAt(c, "mac"); ok {
-					b.v.MAC = mac
-				}
-				if rr, ok := flagAt(c, "restart_required"); ok {
-					b.add("", diag(binary("restart_required", "Restart required", "problem"), true), onOff(rr), true)
-				}
-			default:
-				b.unknown(k, v)
+}
+
+// gen2Key adds the entities and values of one status key.
+func (b *builder) gen2Key(k string, v any) {
+	b.cur = k
+	temps := b.temps
+	comp, ch, isComp := splitComp(k)
+	c, isObj := obj(v)
+	if !isComp {
+		switch {
+		case cloudKeys[k] || quietKeys[k]:
+		case k == "wifi" && isObj:
+			if rssi, ok := numAt(c, "rssi"); ok {
+				b.add("", diag(sensor("rssi", "Signal strength", "signal_strength", "dBm"), true), rssi, true)
 			}
-			continue
-		}
-		if !isObj {
-			b.unknown(k, v)
-			continue
-		}
-		switch comp {
-		case "switch":
-			if on, ok := flagAt(c, "output"); ok || hasKey(c, "output") {
-				if key := b.add("", b.switchEntity(suffix("switch", ch), b.chName(comp, ch)), onOff(on), ok); key != "" && !b.m.ReadOnly {
-					b.v.Targets[key] = target{Kind: "switch", Ch: ch, Comp: comp}
-				}
+		case k == "sys" && isObj:
+			if mac, ok := strAt(c, "mac"); ok {
+				b.v.MAC = mac
 			}
-			b.metering(comp, ch, c)
-		case "cover":
-			b.gen2Cover(ch, c)
-			b.metering(comp, ch, c)
-		case "light", "cct", "rgb", "rgbw":
-			b.gen2Light(comp, ch, c)
-			b.metering(comp, ch, c)
-		case "pm1":
-			b.metering(comp, ch, c)
-		case "input":
-			b.gen2Input(ch, c)
-		case "temperature":
-			name := "Temperature"
-			if temps > 1 {
-				name = fmt.Sprintf("Temperature %d", ch)
-			}
-			if t, ok := numAt(c, "tC"); ok || hasKey(c, "tC") {
-				b.add("temperature", sensor(suffix("temperature", ch), name, "temperature", "°C"), t, ok)
-			}
-		case "humidity":
-			if h, ok := numAt(c, "rh"); ok || hasKey(c, "rh") {
-				b.add("humidity", sensor(suffix("humidity", ch), "Humidity", "humidity", "%"), h, ok)
-			}
-		case "devicepower":
-			if p, ok := numAt(c, "battery", "percent"); ok || hasPath(c, "battery", "percent") {
-				b.add("", diag(sensor(suffix("battery", ch), "Battery", "battery", "%"), false), p, ok)
-			}
-			if v, ok := numAt(c, "battery", "V"); ok {
-				b.add("", diag(sensor(suffix("battery_voltage", ch), "Battery voltage", "voltage", "V"), true), v, true)
-			}
-			if p, ok := flagAt(c, "external", "present"); ok {
-				b.add("", diag(binary(suffix("external_power", ch), "External power", "power"), false), onOff(p), true)
-			}
-		case "illuminance":
-			if lx, ok := numAt(c, "lux"); ok || hasKey(c, "lux") {
-				b.add("", sensor(suffix("illuminance", ch), "Illuminance", "illuminance", "lx"), lx, ok)
-			}
-			if il, ok := strAt(c, "illumination"); ok || hasKey(c, "illumination") {
-				e := vendors.Entity{Key: suffix("illumination", ch), Platform: vendors.Sensor, Name: "Illumination", DeviceClass: "enum", Options: []string{"dark", "twilight", "bright"}}
-				b.add("", e, il, ok && (il == "dark" || il == "twilight" || il == "bright"))
-			}
-		case "smoke":
-			if a, ok := flagAt(c, "alarm"); ok || hasKey(c, "alarm") {
-				b.add("", binary(suffix("smoke", ch), "Smoke", "smoke"), onOff(a), ok)
-			}
-			if m, ok := flagAt(c, "mute"); ok {
-				b.add("", diag(binary(suffix("smoke_mute", ch), "Smoke alarm muted", ""), false), onOff(m), true)
-			}
-		case "flood":
-			if a, ok := flagAt(c, "alarm"); ok || hasKey(c, "alarm") {
-				b.add("", binary(suffix("flood", ch), "Flood", "moisture"), onOff(a), ok)
-				b.add("", diag(binary(suffix("flood_cable_unplugged", ch), "Cable unplugged", "problem"), false), onOff(hasError(c, "cable_unplugged")), true)
-			}
-		case "voltmeter":
-			if v, ok := numAt(c, "voltage"); ok || hasKey(c, "voltage") {
-				b.add("", sensor(suffix("voltmeter", ch), "Voltage", "voltage", "V"), v, ok)
-			}
-		case "em":
-			b.gen2EM(ch, c)
-		case "emdata":
-			b.gen2EMData(ch, c)
-		case "em1":
-			b.gen2EM1(ch, c)
-		case "em1data":
-			if e, ok := numAt(c, "total_act_energy"); ok {
-				b.add("", energy(suffix("em1_energy", ch), b.em1Name(ch, "Energy")), round6(e/1000), true)
-			}
-			if e, ok := numAt(c, "total_act_ret_energy"); ok {
-				b.add("", energy(suffix("em1_energy_returned", ch), b.em1Name(ch, "Energy returned")), round6(e/1000), true)
+			if rr, ok := flagAt(c, "restart_required"); ok {
+				b.add("", diag(binary("restart_required", "Restart required", "problem"), true), onOff(rr), true)
 			}
 		default:
-			if quietKeys[comp] || comp == "script" {
-				continue
-			}
 			b.unknown(k, v)
 		}
+		return
+	}
+	if !isObj {
+		b.unknown(k, v)
+		return
+	}
+	switch comp {
+	case "switch":
+		if on, ok := flagAt(c, "output"); ok || hasKey(c, "output") {
+			if key := b.add("", b.switchEntity(suffix("switch", ch), b.chName(comp, ch)), onOff(on), ok); key != "" && !b.m.ReadOnly {
+				b.v.Targets[key] = target{Kind: "switch", Ch: ch, Comp: comp}
+			}
+		}
+		b.metering(comp, ch, c)
+	case "cover":
+		b.gen2Cover(ch, c)
+		b.metering(comp, ch, c)
+	case "light", "cct", "rgb", "rgbw":
+		b.gen2Light(comp, ch, c)
+		b.metering(comp, ch, c)
+	case "pm1":
+		b.metering(comp, ch, c)
+	case "input":
+		b.gen2Input(ch, c)
+	case "temperature":
+		name := "Temperature"
+		if temps > 1 {
+			name = fmt.Sprintf("Temperature %d", ch)
+		}
+		if t, ok := numAt(c, "tC"); ok || hasKey(c, "tC") {
+			b.add("temperature", sensor(suffix("temperature", ch), name, "temperature", "°C"), t, ok)
+		}
+	case "humidity":
+		if h, ok := numAt(c, "rh"); ok || hasKey(c, "rh") {
+			b.add("humidity", sensor(suffix("humidity", ch), "Humidity", "humidity", "%"), h, ok)
+		}
+	case "devicepower":
+		if p, ok := numAt(c, "battery", "percent"); ok || hasPath(c, "battery", "percent") {
+			b.add("", diag(sensor(suffix("battery", ch), "Battery", "battery", "%"), false), p, ok)
+		}
+		if v, ok := numAt(c, "battery", "V"); ok {
+			b.add("", diag(sensor(suffix("battery_voltage", ch), "Battery voltage", "voltage", "V"), true), v, true)
+		}
+		if p, ok := flagAt(c, "external", "present"); ok {
+			b.add("", diag(binary(suffix("external_power", ch), "External power", "power"), false), onOff(p), true)
+		}
+	case "illuminance":
+		if lx, ok := numAt(c, "lux"); ok || hasKey(c, "lux") {
+			b.add("", sensor(suffix("illuminance", ch), "Illuminance", "illuminance", "lx"), lx, ok)
+		}
+		if il, ok := strAt(c, "illumination"); ok || hasKey(c, "illumination") {
+			e := vendors.Entity{Key: suffix("illumination", ch), Platform: vendors.Sensor, Name: "Illumination", DeviceClass: "enum", Options: []string{"dark", "twilight", "bright"}}
+			b.add("", e, il, ok && (il == "dark" || il == "twilight" || il == "bright"))
+		}
+	case "smoke":
+		if a, ok := flagAt(c, "alarm"); ok || hasKey(c, "alarm") {
+			b.add("", binary(suffix("smoke", ch), "Smoke", "smoke"), onOff(a), ok)
+		}
+		if m, ok := flagAt(c, "mute"); ok {
+			b.add("", diag(binary(suffix("smoke_mute", ch), "Smoke alarm muted", ""), false), onOff(m), true)
+		}
+	case "flood":
+		if a, ok := flagAt(c, "alarm"); ok || hasKey(c, "alarm") {
+			b.add("", binary(suffix("flood", ch), "Flood", "moisture"), onOff(a), ok)
+			b.add("", diag(binary(suffix("flood_cable_unplugged", ch), "Cable unplugged", "problem"), false), onOff(hasError(c, "cable_unplugged")), true)
+		}
+	case "voltmeter":
+		if v, ok := numAt(c, "voltage"); ok || hasKey(c, "voltage") {
+			b.add("", sensor(suffix("voltmeter", ch), "Voltage", "voltage", "V"), v, ok)
+		}
+	case "em":
+		b.gen2EM(ch, c)
+	case "emdata":
+		b.gen2EMData(ch, c)
+	case "em1":
+		b.gen2EM1(ch, c)
+	case "em1data":
+		if e, ok := numAt(c, "total_act_energy"); ok {
+			b.add("", energy(suffix("em1_energy", ch), b.em1Name(ch, "Energy")), round6(e/1000), true)
+		}
+		if e, ok := numAt(c, "total_act_ret_energy"); ok {
+			b.add("", energy(suffix("em1_energy_returned", ch), b.em1Name(ch, "Energy returned")), round6(e/1000), true)
+		}
+	default:
+		if quietKeys[comp] || comp == "script" {
+			return
+		}
+		b.unknown(k, v)
 	}
 }
 

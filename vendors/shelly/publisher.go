@@ -108,10 +108,23 @@ func (p *publisher) flush() {
 	p.held = map[string]*held{}
 	p.dirty = false
 	p.mu.Unlock()
+}
+
+// save writes the device snapshot if it changed and returns how long it
+// took. The snapshot is a cache (the cloud re-sends every status), so it is
+// written by run at most every saveEvery and on shutdown, not on every flush:
+// a crash loses at most the shapes learnt since the last save.
+func (p *publisher) save() time.Duration {
+	start := time.Now()
 	if err := p.fleet.save(p.store); err != nil {
 		p.log.Warn().Err(err).Msg("cannot save device shapes")
 	}
+	return time.Since(start)
 }
+
+// saveEvery is the shortest gap between two device snapshot writes; a slow
+// write (a large fleet) stretches it so saving stays under ~10 % of a core.
+const saveEvery = time.Second
 
 // initialSettle: how long the first inventory may wait for unseen devices.
 const initialSettle = 3 * time.Second
@@ -121,8 +134,24 @@ const initialSettle = 3 * time.Second
 func (p *publisher) run(ctx context.Context) {
 	settled := time.Now().Add(p.settle)
 	first := true
+	var saveT *time.Timer
+	var saveC <-chan time.Time
+	gap := saveEvery
+	armSave := func() {
+		if saveC == nil {
+			saveT = time.NewTimer(gap)
+			saveC = saveT.C
+		}
+	}
+	defer func() {
+		if saveT != nil {
+			saveT.Stop()
+		}
+		p.save()
+	}()
 	if p.fleet.unseen() == 0 && !p.fleet.pending() {
 		p.flush()
+		armSave()
 		first = false
 	}
 	var timer *time.Timer
@@ -140,6 +169,9 @@ func (p *publisher) run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-saveC:
+			saveC = nil
+			gap = max(saveEvery, 10*p.save())
 		case <-p.kick:
 			if fire == nil {
 				timer = time.NewTimer(p.delay)
@@ -157,6 +189,7 @@ func (p *publisher) run(ctx context.Context) {
 			}
 			if dirty || (first && !p.fleet.pending()) {
 				p.flush()
+				armSave()
 				first = false
 			}
 		}
