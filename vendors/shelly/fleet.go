@@ -427,6 +427,7 @@ func (f *fleet) recompute(d *device) bool {
 		Entities:     v.Entities,
 	}
 	if d.hasShape && reflect.DeepEqual(shape, d.shape) {
+		d.view.Entities = d.shape.Entities // one copy per device, not two
 		return false
 	}
 	d.shape, d.hasShape = shape, true

@@ -1,7 +1,10 @@
 package shelly
 
 import (
+	"bytes"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"strconv"
 	"testing"
@@ -10,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/cloud2mqtt/cloud2mqtt/vendors"
+	"github.com/cloud2mqtt/cloud2mqtt/vendors/shelly/shellysim"
 	"github.com/cloud2mqtt/cloud2mqtt/vendors/vendorkit"
 )
 
@@ -116,4 +120,51 @@ func BenchmarkFleetMemory(b *testing.B) {
 		runtime.KeepAlive(f)
 	}
 	b.ReportMetric(perDev, "B/device")
+}
+
+// BenchmarkConsentCallbacks onboards an account of N devices: N signed
+// consent callbacks through the handler, one after the other as Shelly sends
+// them, each followed by the grant sync Run does on a new grant. One op is
+// the whole onboarding.
+func BenchmarkConsentCallbacks(b *testing.B) {
+	for _, n := range []int{250, 1000} {
+		b.Run("N="+strconv.Itoa(n), func(b *testing.B) {
+			sim, err := shellysim.New(shellysim.Options{Devices: n})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer sim.Close()
+			type cb struct {
+				body []byte
+				tok  string
+			}
+			var cbs []cb
+			for _, d := range sim.Devices() {
+				cbs = append(cbs, cb{sim.ConsentBody(d.ID, "add"), sim.TrustToken(d.ID, time.Now().Add(time.Hour))})
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				b.StopTimer()
+				env := vendors.Env{Vendor: "shelly", Account: "bench", Log: zerolog.Nop(), Metrics: vendors.NopMetrics{},
+					Store: (&vendorkit.FileStore{Dir: b.TempDir()}).Scoped("shelly-bench"), Now: time.Now}
+				ad, err := New(env, strictYAML(sim.IntegratorConfig("bench")))
+				if err != nil {
+					b.Fatal(err)
+				}
+				a := ad.(*integrator)
+				h := a.Routes()[0]
+				b.StartTimer()
+				for _, c := range cbs {
+					req := httptest.NewRequest(http.MethodPost, h.Path, bytes.NewReader(c.body))
+					req.Header.Set("SCL-Trust", c.tok)
+					w := httptest.NewRecorder()
+					h.Handler.ServeHTTP(w, req)
+					if w.Code != http.StatusOK {
+						b.Fatalf("consent answered %d", w.Code)
+					}
+					a.syncGrants()
+				}
+			}
+		})
+	}
 }
