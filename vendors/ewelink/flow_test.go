@@ -6,8 +6,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -143,7 +145,17 @@ func TestSingleSessionKick(t *testing.T) {
 	}
 
 	// The person logs in again from the login page.
-	resp, err := http.Post(st.ReauthURL, "application/x-www-form-urlencoded", nil)
+	page, err := http.Get(st.ReauthURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	form, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	token := regexp.MustCompile(`name="state" value="([0-9a-f]+)"`).FindSubmatch(form)
+	if token == nil {
+		t.Fatalf("login page without a form token:\n%s", form)
+	}
+	resp, err := http.PostForm(st.ReauthURL, url.Values{"state": {string(token[1])}})
 	if err != nil {
 		t.Fatal(err)
 	}
