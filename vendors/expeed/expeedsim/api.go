@@ -36,7 +36,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if status, retry, throttled := s.fault(now); status != 0 {
-		if throttled {
+		if throttled && retry > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(retry))
 		}
 		http.Error(w, http.StatusText(status), status)

@@ -256,7 +256,8 @@ func (s *Server) FailNext(status, n int) {
 }
 
 // ThrottleNext answers the next n API calls with 429 and a Retry-After of
-// retryAfter (rounded up to whole seconds); calls before it runs out are violations.
+// retryAfter (rounded up to whole seconds; zero sends no header, as a cloud
+// that gives no hint); calls before it runs out are violations.
 func (s *Server) ThrottleNext(retryAfter time.Duration, n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
