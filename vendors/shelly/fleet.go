@@ -175,12 +175,18 @@ func (f *fleet) applyDelta(d *device, st map[string]any) (vals map[string]any, o
 	// build: unknown keys sort after every mapped component, so they never
 	// take a key from one.
 	used := make(map[string]bool, len(d.view.Entities))
+	own := 0
 	for i, e := range d.view.Entities {
 		if _, touched := merged[d.view.Owners[i]]; !touched {
 			used[e.Key] = true
+		} else {
+			own++
 		}
 	}
-	b := &builder{st: d.status, m: &d.meta, v: &view{Values: map[string]any{}, Targets: map[string]target{}}, used: used}
+	b := &builder{st: d.status, m: &d.meta, used: used, v: &view{
+		Entities: make([]vendors.Entity, 0, own), Owners: make([]string, 0, own),
+		Values: make(map[string]any, own), Targets: map[string]target{},
+	}}
 	b.gen2Counts(d.status) // the delta adds no key, so the counts hold
 	for _, k := range sortedKeys(merged, rankGen2) {
 		b.gen2Key(k, merged[k])
@@ -191,12 +197,12 @@ func (f *fleet) applyDelta(d *device, st map[string]any) (vals map[string]any, o
 		if _, touched := merged[d.view.Owners[i]]; !touched {
 			continue
 		}
-		if j >= len(b.v.Entities) || b.v.Owners[j] != d.view.Owners[i] || !reflect.DeepEqual(e, b.v.Entities[j]) {
+		if j >= len(b.v.Entities) || b.v.Owners[j] != d.view.Owners[i] || !reflect.DeepEqual(&d.view.Entities[i], &b.v.Entities[j]) {
 			return nil, false
 		}
 		t, had := d.view.Targets[e.Key]
 		nt, has := b.v.Targets[e.Key]
-		if had != has || (had && !reflect.DeepEqual(t, nt)) {
+		if had != has || (had && !reflect.DeepEqual(&t, &nt)) {
 			return nil, false
 		}
 		j++
