@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -32,6 +33,9 @@ type integrator struct {
 	wake     chan struct{}
 	trid     atomic.Uint64
 	syncMu   sync.Mutex
+	// synced is each grant as syncGrants last applied it to the fleet, so a
+	// sync after one more consent callback does not revisit every device.
+	synced map[string]grant
 
 	mu         sync.Mutex
 	running    bool
@@ -124,6 +128,9 @@ func (a *integrator) Run(ctx context.Context, sink vendors.Sink) error {
 	if err := a.fleet.restore(a.env.Store, want); err != nil {
 		a.log.Warn().Err(err).Msg("cannot read stored device shapes")
 	}
+	a.syncMu.Lock()
+	a.synced = nil // restore replaced the devices' meta: apply every grant again
+	a.syncMu.Unlock()
 
 	a.mu.Lock()
 	a.running, a.runCtx, a.runWG, a.sink, a.pub = true, ctx, &wg, sink, pub
@@ -231,8 +238,14 @@ func (a *integrator) syncGrants() {
 		return
 	}
 	pub := a.publisher()
+	if a.synced == nil {
+		a.synced = map[string]grant{}
+	}
 	for id, g := range grants {
-		g := g
+		if old, ok := a.synced[id]; ok && equalGrantMeta(old, g) && a.fleet.known(id) {
+			continue
+		}
+		a.synced[id] = g
 		changed := a.fleet.ensure(id, func(m *meta) {
 			m.Names = g.Names
 			m.ReadOnly = g.readOnly()
@@ -245,6 +258,11 @@ func (a *integrator) syncGrants() {
 		})
 		if changed && pub != nil {
 			pub.changed("")
+		}
+	}
+	for id := range a.synced {
+		if _, ok := grants[id]; !ok {
+			delete(a.synced, id)
 		}
 	}
 	for _, id := range a.fleet.ids() {
@@ -320,6 +338,11 @@ func (a *integrator) syncGrants() {
 		}
 	}
 	a.report(nil)
+}
+
+// equalGrantMeta: the grant fields syncGrants gives the fleet are the same.
+func equalGrantMeta(a, b grant) bool {
+	return a.Access == b.Access && a.Code == b.Code && a.Type == b.Type && slices.Equal(a.Names, b.Names)
 }
 
 // hostFor returns the connection of a device's server.
