@@ -270,19 +270,7 @@ func onOff(v any) (on, toggle, ok bool) {
 }
 
 // number reads a JSON number or a numeric string.
-func number(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case string:
-		f, err := strconv.ParseFloat(strings.TrimSpace(x), 64)
-		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-			return 0, false
-		}
-		return f, true
-	}
-	return 0, false
-}
+func number(v any) (float64, bool) { return vendors.FloatOrString(v) }
 
 func intIn(key string, v any, lo, hi int) (int, *cmdError) {
 	f, ok := number(v)

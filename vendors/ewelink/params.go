@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/cloud2mqtt/cloud2mqtt/vendors"
 )
 
 // params is a device's state as the cloud sends it: values are JSON strings,
@@ -32,39 +34,9 @@ func decodeParams(raw []byte) (params, error) {
 	return p, nil
 }
 
-// num reads a number sent as a JSON number or a numeric string. "unavailable",
+// num reads a number sent as a JSON number or a numeric string; "unavailable",
 // empty strings and anything else non-numeric give ok=false.
-func num(v any) (float64, bool) {
-	var f float64
-	switch n := v.(type) {
-	case json.Number:
-		var err error
-		if f, err = n.Float64(); err != nil {
-			return 0, false
-		}
-	case float64:
-		f = n
-	case int:
-		f = float64(n)
-	case int64:
-		f = float64(n)
-	case string:
-		s := strings.TrimSpace(n)
-		if s == "" || strings.EqualFold(s, "unavailable") {
-			return 0, false
-		}
-		var err error
-		if f, err = strconv.ParseFloat(s, 64); err != nil {
-			return 0, false
-		}
-	default:
-		return 0, false
-	}
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return 0, false
-	}
-	return f, true
-}
+func num(v any) (float64, bool) { return vendors.FloatOrString(v) }
 
 // integer reads a whole number (string or number).
 func integer(v any) (int, bool) {

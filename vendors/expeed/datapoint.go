@@ -376,24 +376,7 @@ func decimalsOf(f float64) int {
 	return 0
 }
 
-func toFloat(v any) (float64, bool) {
-	switch n := v.(type) {
-	case float64:
-		return n, true
-	case float32:
-		return float64(n), true
-	case int:
-		return float64(n), true
-	case int64:
-		return float64(n), true
-	case int32:
-		return float64(n), true
-	case json.Number:
-		f, err := n.Float64()
-		return f, err == nil
-	}
-	return 0, false
-}
+func toFloat(v any) (float64, bool) { return vendors.Float(v) }
 
 func lessRaw(a, b json.RawMessage) bool {
 	fa, oka := number(a)

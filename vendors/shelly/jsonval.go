@@ -1,10 +1,10 @@
 package shelly
 
 import (
-	"encoding/json"
 	"math"
-	"strconv"
 	"strings"
+
+	"github.com/cloud2mqtt/cloud2mqtt/vendors"
 )
 
 // Shelly payloads are device-specific and loosely typed (a flag may be 0/1,
@@ -22,22 +22,7 @@ func arr(v any) ([]any, bool) {
 }
 
 // num reads a finite number (or a numeric string).
-func num(v any) (float64, bool) {
-	switch n := v.(type) {
-	case float64:
-		if math.IsNaN(n) || math.IsInf(n, 0) {
-			return 0, false
-		}
-		return n, true
-	case json.Number:
-		f, err := n.Float64()
-		return f, err == nil && !math.IsNaN(f) && !math.IsInf(f, 0)
-	case string:
-		f, err := strconv.ParseFloat(strings.TrimSpace(n), 64)
-		return f, err == nil && !math.IsNaN(f) && !math.IsInf(f, 0)
-	}
-	return 0, false
-}
+func num(v any) (float64, bool) { return vendors.FloatOrString(v) }
 
 // flag reads a boolean that may arrive as a bool, 0/1 or "1"/"true"/"on".
 func flag(v any) (bool, bool) {

@@ -249,28 +249,7 @@ type Near struct{ Value, Tolerance float64 }
 // OneOf wants any of its values.
 type OneOf []any
 
-func number(v any) (float64, bool) {
-	switch n := v.(type) {
-	case float64:
-		return n, true
-	case float32:
-		return float64(n), true
-	case int:
-		return float64(n), true
-	case int64:
-		return float64(n), true
-	case int32:
-		return float64(n), true
-	case uint:
-		return float64(n), true
-	case uint64:
-		return float64(n), true
-	case json.Number:
-		f, err := n.Float64()
-		return f, err == nil
-	}
-	return 0, false
-}
+func number(v any) (float64, bool) { return vendors.Float(v) }
 
 func abs(v int) int {
 	if v < 0 {
