@@ -22,6 +22,7 @@ type memClient struct {
 	mu        sync.Mutex
 	last      map[string][]byte
 	keep      bool
+	order     []string // topics in publish order, when keep is set
 }
 
 func (m *memClient) Connect(context.Context) error { return nil }
@@ -30,6 +31,7 @@ func (m *memClient) Publish(topic string, _ byte, _ bool, payload []byte) error 
 	if m.keep {
 		m.mu.Lock()
 		m.last[topic] = payload
+		m.order = append(m.order, topic)
 		m.mu.Unlock()
 	}
 	return nil

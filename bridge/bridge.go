@@ -78,6 +78,10 @@ func (t *throttle) allow(now time.Time, every time.Duration) bool {
 
 type bridgeFlags struct {
 	state, config, configForce, info, list bool
+	// restate: once the pending configs are out, publish every device's
+	// state, availability and lights again (the contract's order after a
+	// Home Assistant birth or a reconnect).
+	restate bool
 }
 
 type imageKey struct {

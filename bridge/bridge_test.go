@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -549,6 +551,43 @@ func TestHomeAssistantBirthRepublishes(t *testing.T) {
 		topic string
 	}{{h.ha, cfgTopic}, {h.rec, state}, {h.rec, avail}, {h.rec, h.cfg.BridgeTopic("state")}, {h.ha, h.cfg.BridgeConfigTopic()}} {
 		w.r.Wait(w.topic, func(mqttx.Message) bool { return len(w.r.On(w.topic)) >= 2 }, 10*time.Second)
+	}
+}
+
+// TestRepublishSendsConfigsFirst: after a birth, every config goes out
+// before any state or availability (the contract's order).
+func TestRepublishSendsConfigsFirst(t *testing.T) {
+	b, a, mem := benchBridge(t, 300)
+	for i := 0; i < 300; i++ {
+		id := fmt.Sprintf("dev%05d", i)
+		a.Update(id, map[string]any{"switch": "ON"})
+		a.Availability(id, true)
+	}
+	b.step()
+	mem.keep = true
+	b.republish(true)
+	b.step()
+	configs, states, lastConfig, firstState := 0, 0, -1, -1
+	for i, topic := range mem.order {
+		switch {
+		case strings.HasSuffix(topic, "/config") && strings.Contains(topic, "fake_dev"):
+			configs++
+			lastConfig = i
+		case strings.HasPrefix(topic, "bench/fake/"):
+			states++
+			if firstState < 0 {
+				firstState = i
+			}
+		}
+	}
+	if configs != 300 || states != 600 {
+		t.Fatalf("%d configs and %d states/availability published, want 300 and 600", configs, states)
+	}
+	if firstState < lastConfig {
+		t.Errorf("a state went out (at %d) before the last config (at %d)", firstState, lastConfig)
+	}
+	if !slices.Contains(mem.order[lastConfig:], "bench/bridge/state") {
+		t.Error("bridge/state not published again after the configs")
 	}
 }
 

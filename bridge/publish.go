@@ -35,6 +35,9 @@ func (b *Bridge) step() {
 	for {
 		b.batch = b.takeDirty(b.batch[:0])
 		if len(b.batch) == 0 {
+			if b.restateAll() {
+				continue
+			}
 			break
 		}
 		for chunk := range slices.Chunk(b.batch, 64) {
@@ -257,21 +260,36 @@ func (b *Bridge) pub(topic string, qos byte, retained bool, payload []byte, kind
 }
 
 // republish publishes everything again: after a reconnect (full) or a Home
-// Assistant birth; configs are sent even if unchanged.
+// Assistant birth; configs are sent even if unchanged. Every config goes
+// first, then (with states) every state and availability, so Home Assistant
+// has its entities before their states arrive.
 func (b *Bridge) republish(states bool) {
 	b.mu.Lock()
 	b.flags.configForce, b.flags.config = true, true
 	b.flags.info, b.flags.list = true, true
-	b.flags.state = b.flags.state || states
-	flags := fConfig | fConfigForce
-	if states {
-		flags |= fState | fAvail | fLight
-	}
+	b.flags.restate = b.flags.restate || states
 	for _, d := range b.devices {
-		b.enqueue(d, flags)
+		b.enqueue(d, fConfig|fConfigForce)
 	}
 	b.mu.Unlock()
 	b.signal()
+}
+
+// restateAll queues every device's state, availability and lights, and
+// bridge/state, when a republish asked for them; it reports whether it
+// queued any device.
+func (b *Bridge) restateAll() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.flags.restate {
+		return false
+	}
+	b.flags.restate = false
+	b.flags.state = true // bridge/state goes with them
+	for _, d := range b.devices {
+		b.enqueue(d, fState|fAvail|fLight)
+	}
+	return len(b.dirty) > 0
 }
 
 // publishBridge publishes the bridge's own topics that are due; info and the
