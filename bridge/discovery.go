@@ -3,7 +3,6 @@ package bridge
 import (
 	"math/rand/v2"
 	"reflect"
-	"slices"
 	"strings"
 	"time"
 
@@ -28,7 +27,7 @@ func (b *Bridge) override(k devKey, rawID string) (discovery.Override, bool) {
 
 func cloneDevice(src *vendors.Device) *vendors.Device {
 	d := *src
-	d.Entities = slices.Clone(src.Entities)
+	d.Entities = vendors.InternEntities(src.Entities)
 	return &d
 }
 

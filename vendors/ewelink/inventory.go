@@ -267,8 +267,7 @@ func (a *Adapter) sendInventoryLocked(force bool) {
 	var sig strings.Builder
 	for _, id := range ids {
 		t := a.things[id]
-		d := t.device
-		d.Entities = append([]vendors.Entity(nil), d.Entities...)
+		d := t.device // its entities are interned: shared, never changed
 		devs = append(devs, d)
 		fmt.Fprintf(&sig, "%s|%s|%s|%s|%s|%s;", id, d.Name, d.SWVersion, d.Model, d.Via, t.sig)
 	}

@@ -81,7 +81,7 @@ func (t *thing) build() bool {
 		HWVersion:    "uiid " + itoa(t.uiid),
 		MAC:          mac,
 		Via:          t.parent,
-		Entities:     ents,
+		Entities:     vendors.InternEntities(ents),
 	}
 	return changed
 }

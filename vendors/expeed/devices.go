@@ -107,6 +107,7 @@ func (d *devEntry) device(manufacturer string) vendors.Device {
 	for _, k := range keys {
 		dev.Entities = append(dev.Entities, d.byKey[k].Entity)
 	}
+	dev.Entities = vendors.InternEntities(dev.Entities)
 	return dev
 }
 

@@ -701,7 +701,7 @@ func eventEntity(key string) vendors.Entity {
 func (d *device) public() vendors.Device {
 	return vendors.Device{
 		ID: d.id, Name: d.name, Manufacturer: "EZVIZ", Model: d.model, SWVersion: d.version,
-		Serial: d.serial, Via: d.via, Entities: append([]vendors.Entity(nil), d.entities...),
+		Serial: d.serial, Via: d.via, Entities: vendors.InternEntities(d.entities),
 	}
 }
 

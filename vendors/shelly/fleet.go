@@ -420,6 +420,7 @@ func (f *fleet) recompute(d *device) bool {
 			f.log.Debug().Str("device", d.id).Str("component", k).Msg("unknown status component kept in state, not discovered")
 		}
 	}
+	v.Entities = vendors.InternEntities(v.Entities)
 	d.view = v
 	d.undiffed = true
 	shape := vendors.Device{
@@ -433,7 +434,6 @@ func (f *fleet) recompute(d *device) bool {
 		Entities:     v.Entities,
 	}
 	if d.hasShape && reflect.DeepEqual(shape, d.shape) {
-		d.view.Entities = d.shape.Entities // one copy per device, not two
 		return false
 	}
 	d.shape, d.hasShape = shape, true
@@ -506,9 +506,7 @@ func (f *fleet) inventory() []vendors.Device {
 		if !d.seen {
 			continue
 		}
-		dev := d.shape
-		dev.Entities = append([]vendors.Entity(nil), d.shape.Entities...)
-		out = append(out, dev)
+		out = append(out, d.shape) // its entities are interned: shared, never changed
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
