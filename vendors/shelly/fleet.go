@@ -19,6 +19,29 @@ type fleet struct {
 	log   zerolog.Logger
 	devs  map[string]*device
 	dirty bool // a device's shape changed since the last save
+	delta deltaScratch
+}
+
+// deltaScratch is applyDelta's working memory, reused under mu: a delta
+// arrives for every reading a device reports, and building its throw-away
+// view afresh each time was most of the adapter's garbage.
+type deltaScratch struct {
+	merged map[string]any
+	used   map[string]bool
+	v      view
+}
+
+func (s *deltaScratch) reset() {
+	if s.merged == nil {
+		s.merged, s.used = map[string]any{}, map[string]bool{}
+		s.v.Values, s.v.Targets = map[string]any{}, map[string]target{}
+	}
+	clear(s.merged)
+	clear(s.used)
+	clear(s.v.Values)
+	clear(s.v.Targets)
+	s.v.Entities, s.v.Owners, s.v.Unknown = s.v.Entities[:0], s.v.Owners[:0], s.v.Unknown[:0]
+	s.v.MAC, s.v.FW = "", ""
 }
 
 type device struct {
@@ -162,7 +185,9 @@ func (f *fleet) applyDelta(d *device, st map[string]any) (vals map[string]any, o
 		len(st) == 0 || len(d.view.Owners) != len(d.view.Entities) {
 		return nil, false
 	}
-	merged := make(map[string]any, len(st))
+	s := &f.delta
+	s.reset()
+	merged := s.merged
 	for k, v := range st {
 		nv, isObj := obj(v)
 		old, hadObj := obj(d.status[k])
@@ -174,19 +199,12 @@ func (f *fleet) applyDelta(d *device, st map[string]any) (vals map[string]any, o
 	// Keys the other components hold, so collisions resolve as in a full
 	// build: unknown keys sort after every mapped component, so they never
 	// take a key from one.
-	used := make(map[string]bool, len(d.view.Entities))
-	own := 0
 	for i, e := range d.view.Entities {
 		if _, touched := merged[d.view.Owners[i]]; !touched {
-			used[e.Key] = true
-		} else {
-			own++
+			s.used[e.Key] = true
 		}
 	}
-	b := &builder{st: d.status, m: &d.meta, used: used, v: &view{
-		Entities: make([]vendors.Entity, 0, own), Owners: make([]string, 0, own),
-		Values: make(map[string]any, own), Targets: map[string]target{},
-	}}
+	b := &builder{st: d.status, m: &d.meta, used: s.used, v: &s.v}
 	b.gen2Counts(d.status) // the delta adds no key, so the counts hold
 	for _, k := range sortedKeys(merged, rankGen2) {
 		b.gen2Key(k, merged[k])
@@ -202,7 +220,7 @@ func (f *fleet) applyDelta(d *device, st map[string]any) (vals map[string]any, o
 		}
 		t, had := d.view.Targets[e.Key]
 		nt, has := b.v.Targets[e.Key]
-		if had != has || (had && !reflect.DeepEqual(&t, &nt)) {
+		if had != has || (had && !t.equal(nt)) {
 			return nil, false
 		}
 		j++

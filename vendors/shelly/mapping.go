@@ -3,6 +3,7 @@ package shelly
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -38,6 +39,11 @@ type target struct {
 	Light   string
 	Gain    bool
 	Effects []string
+}
+
+func (t target) equal(o target) bool {
+	return t.Kind == o.Kind && t.Ch == o.Ch && t.Comp == o.Comp && t.Gen1 == o.Gen1 &&
+		t.Light == o.Light && t.Gain == o.Gain && slices.Equal(t.Effects, o.Effects)
 }
 
 // view is a device's status rendered for Home Assistant.
