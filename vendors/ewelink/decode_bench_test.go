@@ -1,6 +1,9 @@
 package ewelink
 
-import "testing"
+import (
+	"strconv"
+	"testing"
+)
 
 // BenchmarkDecodeUpdate decodes a device report from the WebSocket: the
 // frame, then its params (the per-event cost before the mapping).
@@ -15,5 +18,50 @@ func BenchmarkDecodeUpdate(b *testing.B) {
 		if _, ok := f.reportParams(); !ok {
 			b.Fatal("no params")
 		}
+	}
+}
+
+// countSink counts updates and keeps nothing.
+type countSink struct{ nopSink }
+
+var benchUpdates int
+
+func (countSink) Update(string, map[string]any) { benchUpdates++ }
+
+// BenchmarkReport is the per-event path the bench drives: a metering plug's
+// update frame, from the raw bytes to sink.Update (decode, merge, mapping,
+// change detection).
+func BenchmarkReport(b *testing.B) {
+	a, _ := build(b, `email: a@b.c
+password: x
+app_id: id
+app_secret: secret
+region: eu`, b.TempDir())
+	a.sink = countSink{}
+	a.applyList([]deviceData{{DeviceID: "1000a00006", Name: "plug", Online: true,
+		Params: []byte(`{"switch":"on","power":"57.30","voltage":"229.81","current":"0.25","fwVersion":"3.5.0","rssi":-60,"startup":"stay","pulse":"off","pulseWidth":500,"sledOnline":"on"}`),
+		Extra: struct {
+			UIID  flexInt `json:"uiid"`
+			Model string  `json:"model"`
+			Mac   string  `json:"mac"`
+		}{UIID: 32}}})
+	frames := make([][]byte, 64)
+	for i := range frames {
+		frames[i] = []byte(`{"action":"update","deviceid":"1000a00006","apikey":"user-abc","userAgent":"device","params":{"power":"` +
+			strconv.Itoa(100+i) + `.5"},"from":"device","ts":0}`)
+	}
+	before := benchUpdates
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		f, err := decodeFrame(frames[i%len(frames)])
+		if err != nil {
+			b.Fatal(err)
+		}
+		a.handleFrame(nil, f, frames[i%len(frames)])
+		i++
+	}
+	if benchUpdates-before != i {
+		b.Fatalf("%d updates for %d changes", benchUpdates-before, i)
 	}
 }

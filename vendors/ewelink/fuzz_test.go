@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"reflect"
 	"testing"
 	"time"
 
@@ -128,6 +129,11 @@ func FuzzUIIDParams(f *testing.F) {
 	for _, s := range seeds {
 		f.Add(s.uiid, []byte(s.js), []byte(`{"switch":"off","trigTime":"5","key":1}`))
 	}
+	// scalar updates that do change the device (details, mode, gateway)
+	f.Add(1, []byte(`{"switch":"on","fwVersion":"3.5.0","staMac":"AA:BB","parentid":"g1"}`), []byte(`{"fwVersion":"3.6.0"}`))
+	f.Add(1, []byte(`{"switch":"on","staMac":"AA:BB"}`), []byte(`{"staMac":"CC:DD"}`))
+	f.Add(1, []byte(`{"switch":"on","parentid":"g1"}`), []byte(`{"parentid":"g2"}`))
+	f.Add(126, []byte(`{"workMode":1,"switches":[]}`), []byte(`{"workMode":2}`))
 	values := []any{true, false, 0.0, 1000.0, "on", "stay", nil,
 		vendors.LightCommand{On: ptr(true), Brightness: ptr(128), ColorTemp: ptr(3000), Color: &vendors.Color{R: 1, G: 2, B: 3}, Effect: "read"},
 		vendors.CoverCommand{Position: ptr(40)}, vendors.CoverCommand{Action: vendors.CoverActionOpen},
@@ -154,8 +160,12 @@ func FuzzUIIDParams(f *testing.F) {
 					}
 				}
 			}
+			rebuild := th.needsBuild(u)
+			before := th.device
 			th.params.merge(u)
-			th.build()
+			if th.build() && !rebuild || !rebuild && !reflect.DeepEqual(before, th.device) {
+				t.Fatalf("uiid %d: update %s changed the device, but needsBuild said no", uiid, upd)
+			}
 			_ = th.diff()
 		}
 		for _, e := range th.device.Entities {

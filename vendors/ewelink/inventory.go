@@ -329,11 +329,12 @@ func (a *Adapter) applyReport(id string, upd params, live bool) {
 		t.online = true
 		a.availabilityChangedLocked(t)
 	}
+	rebuild := t.needsBuild(upd)
 	t.params.merge(upd)
 	if p, ok := text(upd["parentid"]); ok {
 		t.parent = p
 	}
-	if t.build() {
+	if rebuild && t.build() {
 		a.sendInventoryLocked(false)
 	}
 	if vals := t.diff(); len(vals) > 0 {

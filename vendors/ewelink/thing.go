@@ -1,6 +1,7 @@
 package ewelink
 
 import (
+	"encoding/json"
 	"strconv"
 	"strings"
 
@@ -37,6 +38,34 @@ type thing struct {
 	book *energyBook
 	// avail is the availability last reported (nil: never).
 	avail *bool
+}
+
+// shapeParams are the scalar params a device's entities or details are
+// read from by value (not only by presence).
+var shapeParams = map[string]bool{"workMode": true, "parentid": true, "fwVersion": true, "staMac": true}
+
+// needsBuild reports whether merging upd could change the device's entities
+// or details. They depend on which params exist, on object and array params
+// (channel lists, outlet configuration) and on shapeParams; a report that
+// only changes scalar readings of params the device already has cannot
+// change them, and skipping the rebuild for it keeps the hot path lean.
+// FuzzUIIDParams checks this against a full build.
+func (t *thing) needsBuild(upd params) bool {
+	for k, v := range upd {
+		old, had := t.params[k]
+		if !had || shapeParams[k] || !isScalar(v) || !isScalar(old) {
+			return true
+		}
+	}
+	return false
+}
+
+func isScalar(v any) bool {
+	switch v.(type) {
+	case string, json.Number, float64, bool:
+		return true
+	}
+	return false
 }
 
 // build (re)computes the device's entities from its spec and params and
