@@ -119,6 +119,7 @@ func (a *account) Inventory(devices []vendors.Device) {
 	var events []outMsg
 	b.mu.Lock()
 	first := !a.inventoried
+	changed := first
 	seen := make(map[devKey]struct{}, len(devices))
 	for i := range devices {
 		src := &devices[i]
@@ -142,6 +143,7 @@ func (a *account) Inventory(devices []vendors.Device) {
 			d.owners = append(d.owners, owner{a, b.seq})
 			b.devices[k] = d
 			b.enqueue(d, fConfig)
+			changed = true
 			if !first {
 				events = append(events, b.bridgeEvent("device_added", deviceEventData(d, a)))
 			}
@@ -149,12 +151,14 @@ func (a *account) Inventory(devices []vendors.Device) {
 		}
 		if !d.touch(a, b.seq) {
 			d.owners = append(d.owners, owner{a, b.seq})
+			changed = true
 		}
 		if d.override != ov || !sameDevice(d.dev, src) {
 			d.dev = cloneDevice(src)
 			d.override = ov
 			d.lights = lightKeys(d.dev)
 			b.enqueue(d, fConfig)
+			changed = true
 		}
 	}
 	for k := range a.devs {
@@ -166,6 +170,7 @@ func (a *account) Inventory(devices []vendors.Device) {
 			continue
 		}
 		d.removeOwner(a)
+		changed = true
 		if len(d.owners) == 0 {
 			delete(b.devices, k)
 			d.gone = true
@@ -175,7 +180,11 @@ func (a *account) Inventory(devices []vendors.Device) {
 	}
 	a.devs = seen
 	a.inventoried = true
-	b.flags.info, b.flags.list = true, true
+	if changed {
+		// An unchanged list (a polling cloud sends one every poll) must not
+		// rebuild bridge/devices: for 10 000 devices that is tens of ms.
+		b.flags.info, b.flags.list = true, true
+	}
 	stale := b.sweepReady(a.vendor)
 	b.mu.Unlock()
 

@@ -591,6 +591,35 @@ func TestRepublishSendsConfigsFirst(t *testing.T) {
 	}
 }
 
+// TestUnchangedInventoryKeepsDeviceList: a polling cloud hands over the
+// same list every poll; only a change rebuilds bridge/devices and info.
+func TestUnchangedInventoryKeepsDeviceList(t *testing.T) {
+	b, a, mem := benchBridge(t, 100)
+	b.opts.ListInterval = 0
+	mem.keep = true
+	devs := make([]vendors.Device, 100)
+	for i := range devs {
+		devs[i] = plug(fmt.Sprintf("dev%05d", i))
+	}
+	lists := func() int { return strings.Count(strings.Join(mem.order, " "), "bench/bridge/devices") }
+	a.Inventory(devs)
+	b.step()
+	if n := lists(); n != 0 {
+		t.Fatalf("an unchanged inventory published bridge/devices %d times", n)
+	}
+	devs[7].Name = "Renamed"
+	a.Inventory(devs)
+	b.step()
+	if n := lists(); n != 1 {
+		t.Fatalf("a renamed device published bridge/devices %d times, want 1", n)
+	}
+	a.Inventory(devs[:99])
+	b.step()
+	if n := lists(); n != 2 {
+		t.Fatalf("a removed device published bridge/devices %d times in all, want 2", n)
+	}
+}
+
 func TestStartupSweep(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
