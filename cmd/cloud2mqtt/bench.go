@@ -606,6 +606,7 @@ func (r *benchRun) throughput(ctx context.Context) error {
 	t.Baseline = math.Round(median(t.BaselineRounds))
 	if t.Baseline > 0 {
 		t.Ratio = round3(t.Bridge / t.Baseline)
+		t.DeliveredRatio = round3(t.BridgeDeliveredRate / t.Baseline)
 	}
 	r.sample()
 	r.say("throughput: bridge %.0f/s, baseline %.0f/s, ratio %.2f", t.Bridge, t.Baseline, t.Ratio)
