@@ -49,6 +49,7 @@ func Run(t *testing.T, opt Opt) {
 		{"stream_drop", (*suite).streamDrop},
 		{"server_errors", (*suite).serverErrors},
 		{"throttle", (*suite).throttle},
+		{"throttle_without_hint", (*suite).throttleWithoutHint},
 		{"token_expiry", (*suite).tokenExpiry},
 		{"bad_credentials", (*suite).badCredentials},
 		{"cancel", (*suite).cancel},
@@ -435,14 +436,28 @@ func (s *suite) serverErrors(t *testing.T) {
 // throttle: after a throttled answer with a retry-after, nothing is sent
 // before the time is up.
 func (s *suite) throttle(t *testing.T) {
+	s.throttleCase(t, 1500*time.Millisecond, 1500*time.Millisecond)
+}
+
+// minBackoff is the least wait the suite accepts after a throttled answer
+// that gave no retry-after (vendorkit pauses 1 s; a jittered backoff may
+// start lower, but not at once).
+const minBackoff = 500 * time.Millisecond
+
+// throttleWithoutHint: a throttled answer without a retry-after still makes
+// the adapter back off rather than retry at once.
+func (s *suite) throttleWithoutHint(t *testing.T) {
+	s.throttleCase(t, 0, minBackoff)
+}
+
+func (s *suite) throttleCase(t *testing.T, hint, retryAfter time.Duration) {
 	th, ok := s.h.(Throttler)
 	if !ok {
 		t.Skip("the simulator cannot throttle")
 	}
-	const retryAfter = 1500 * time.Millisecond
 	ss := s.mustStart(t)
 	ss.waitInventory(s.opt.Timeout)
-	th.ThrottleNext(retryAfter, 1)
+	th.ThrottleNext(hint, 1)
 	deadline := time.Now().Add(s.opt.Timeout)
 	for !throttled(s.h.Requests()) && time.Now().Before(deadline) {
 		s.poke(t, ss)
@@ -462,7 +477,7 @@ func (s *suite) throttle(t *testing.T) {
 				continue
 			}
 			if gap := next.Time.Sub(r.Time); gap < retryAfter-50*time.Millisecond {
-				t.Errorf("%s sent %s after a throttled %s; the cloud asked to wait %s", next.Op, gap, r.Op, retryAfter)
+				t.Errorf("%s sent %s after a throttled %s; want a wait of at least %s (retry-after %s)", next.Op, gap, r.Op, retryAfter, hint)
 			}
 			break
 		}
@@ -545,10 +560,6 @@ func (s *suite) badCredentials(t *testing.T) {
 func (s *suite) cancel(t *testing.T) {
 	ss := s.mustStart(t)
 	ss.waitInventory(s.opt.Timeout)
-	pkg := reflect.TypeOf(ss.adapter)
-	for pkg.Kind() == reflect.Pointer {
-		pkg = pkg.Elem()
-	}
 	start := time.Now()
 	err := ss.stop()
 	if took := time.Since(start); took > 2*time.Second {
@@ -556,6 +567,17 @@ func (s *suite) cancel(t *testing.T) {
 	}
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("Run returned %v after cancel, want context.Canceled", err)
+	}
+	checkNoGoroutines(t, ss)
+}
+
+// checkNoGoroutines fails t when goroutines running the adapter's code (or
+// vendorkit's) outlive its Run, 3 s after it returned.
+func checkNoGoroutines(t *testing.T, ss *session) {
+	t.Helper()
+	pkg := reflect.TypeOf(ss.adapter)
+	for pkg.Kind() == reflect.Pointer {
+		pkg = pkg.Elem()
 	}
 	prefixes := []string{pkg.PkgPath() + ".", "github.com/cloud2mqtt/cloud2mqtt/vendors/vendorkit."}
 	var left []string
@@ -608,6 +630,11 @@ func (s *suite) checkHygiene(t *testing.T) {
 		if ss.cancel != nil {
 			ss.stop()
 		}
+	}
+	// Every subtest, the cloud faults included, ends with no adapter
+	// goroutine left behind.
+	if len(s.sessions) > 0 && s.sessions[0].adapter != nil {
+		checkNoGoroutines(t, s.sessions[0])
 	}
 	if n := s.h.Violations(); n != 0 {
 		t.Errorf("the simulator counted %d rate-limit violations", n)
