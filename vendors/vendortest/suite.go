@@ -369,7 +369,10 @@ func (s *suite) expectLocalError(t *testing.T, ss *session, cmd vendors.Command,
 	t.Errorf("command %+v failed locally with %s but cloud requests were made", cmd, code)
 }
 
-// streamDrop: dropped streams reconnect and state flows again.
+// streamDrops is how often stream_drop cuts the adapter's push streams.
+const streamDrops = 20
+
+// streamDrop: dropped streams reconnect and state flows again, 20 times.
 func (s *suite) streamDrop(t *testing.T) {
 	d, ok := s.h.(StreamDropper)
 	if !ok {
@@ -377,12 +380,16 @@ func (s *suite) streamDrop(t *testing.T) {
 	}
 	ss := s.mustStart(t)
 	ss.waitInventory(s.opt.Timeout)
-	for i := 0; i < 3; i++ {
+	before := logins(s.h.Requests())
+	for i := 0; i < streamDrops; i++ {
 		if !ss.rec.Await(s.opt.Timeout, func() bool { return d.DropStreams() > 0 }) {
 			t.Fatalf("drop %d: no stream was open to drop", i+1)
 		}
 		c := s.h.Change(t)
 		ss.rec.WaitValue(t, s.opt.Timeout*2, c.DeviceID, c.Key, c.Want)
+	}
+	if n := logins(s.h.Requests()) - before; n > 0 {
+		t.Errorf("%d logins over %d stream drops; a dropped stream needs no new login", n, streamDrops)
 	}
 	ss.stop()
 }
