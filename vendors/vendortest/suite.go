@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/cloud2mqtt/cloud2mqtt/vendors"
 )
 
@@ -63,6 +65,16 @@ func Run(t *testing.T, opt Opt) {
 			if reason, ok := opt.Skip[tc.name]; ok {
 				t.Skip(reason)
 			}
+			// Registered first, so it runs last: after the harness and
+			// every session are closed, no goroutine started during the
+			// subtest may remain (the adapter's, its HTTP connections',
+			// the simulator's).
+			before := goleak.IgnoreCurrent()
+			t.Cleanup(func() {
+				if err := goleak.Find(before); err != nil {
+					t.Errorf("goroutines left after the subtest: %v", err)
+				}
+			})
 			h := opt.New(t)
 			t.Cleanup(h.Close)
 			s := &suite{opt: opt, h: h, store: t.TempDir(), faults: &cloudFaults{}}
