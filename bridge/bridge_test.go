@@ -591,6 +591,35 @@ func TestRepublishSendsConfigsFirst(t *testing.T) {
 	}
 }
 
+// TestBurstPublishesLatestState: changes that arrive faster than the
+// publisher runs coalesce, and what goes out last for each device is its
+// newest state.
+func TestBurstPublishesLatestState(t *testing.T) {
+	b, a, mem := benchBridge(t, 50)
+	mem.keep = true
+	for round := 0; round < 20; round++ {
+		for i := 0; i < 50; i++ {
+			a.Update(fmt.Sprintf("dev%05d", i), map[string]any{"power": float64(round*1000 + i)})
+		}
+		if round%7 == 0 {
+			b.step()
+		}
+	}
+	b.step()
+	for i := 0; i < 50; i++ {
+		var st map[string]any
+		if err := json.Unmarshal(mem.last[fmt.Sprintf("bench/fake/dev%05d", i)], &st); err != nil {
+			t.Fatalf("device %d: %v", i, err)
+		}
+		if want := float64(19*1000 + i); st["power"] != want {
+			t.Errorf("device %d: last published power %v, want the newest %v", i, st["power"], want)
+		}
+	}
+	if n := mem.published.Load(); n >= 20*50 {
+		t.Errorf("%d publishes for 1 000 changes: nothing coalesced", n)
+	}
+}
+
 // TestUnchangedInventoryKeepsDeviceList: a polling cloud hands over the
 // same list every poll; only a change rebuilds bridge/devices and info.
 func TestUnchangedInventoryKeepsDeviceList(t *testing.T) {
