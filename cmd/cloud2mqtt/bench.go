@@ -41,6 +41,8 @@ type benchOptions struct {
 	CPUProfile      string
 	MemProfile      string
 	KeepLog         bool
+	// BridgeMemLimit is the bridge process's GOMEMLIMIT (empty: none).
+	BridgeMemLimit string
 }
 
 func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -60,6 +62,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write the bridge process's CPU profile (whole run) to this file")
 	fs.StringVar(&o.MemProfile, "memprofile", "", "write the bridge process's heap profile (at the end) to this file")
 	fs.BoolVar(&o.KeepLog, "keep-log", false, "keep the bridge's log file (its path is printed)")
+	fs.StringVar(&o.BridgeMemLimit, "bridge-memory-limit", "", "run the bridge process with this GOMEMLIMIT, e.g. 100MiB (the bench process keeps its own)")
 	child := fs.String("bridge-config", "", "internal: run the bridge on this config until stdin closes")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -277,6 +280,9 @@ func (r *benchRun) startChild(cfgPath string) error {
 		return err
 	}
 	cmd := exec.Command(exe, args...)
+	if r.o.BridgeMemLimit != "" {
+		cmd.Env = append(os.Environ(), "GOMEMLIMIT="+r.o.BridgeMemLimit)
+	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if r.stdin, err = cmd.StdinPipe(); err != nil {
 		logf.Close()

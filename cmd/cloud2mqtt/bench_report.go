@@ -25,6 +25,8 @@ type benchResult struct {
 		Rate    int    `json:"rate"`
 		Rounds  int    `json:"rounds"`
 		Vendor  string `json:"vendor,omitempty"`
+		// BridgeMemLimit is the bridge process's GOMEMLIMIT, if any.
+		BridgeMemLimit string `json:"bridge_memory_limit,omitempty"`
 	} `json:"options"`
 	Throughput struct {
 		// Bridge is state changes carried end to end per second: M frames
@@ -97,6 +99,7 @@ type benchCheck struct {
 func newBenchResult(o benchOptions) *benchResult {
 	r := &benchResult{Time: time.Now().UTC().Format(time.RFC3339), Version: version, Go: runtime.Version(), CPUs: runtime.NumCPU(), Smoke: o.Smoke}
 	r.Requests.Devices, r.Requests.Events, r.Requests.Rate, r.Requests.Rounds, r.Requests.Vendor = o.Devices, o.Events, o.Rate, o.Rounds, o.Vendor
+	r.Requests.BridgeMemLimit = o.BridgeMemLimit
 	return r
 }
 
@@ -159,7 +162,11 @@ func (r *benchResult) writeJSON(path string) error {
 
 func (r *benchResult) print(w io.Writer) {
 	t, l, s, e := r.Throughput, r.Latency, r.Scale, r.Economy
-	fmt.Fprintf(w, "\ncloud2mqtt bench  %s  %s, %d CPUs, broker %s\n\n", r.Time, r.Go, r.CPUs, r.Broker)
+	fmt.Fprintf(w, "\ncloud2mqtt bench  %s  %s, %d CPUs, broker %s\n", r.Time, r.Go, r.CPUs, r.Broker)
+	if r.Requests.BridgeMemLimit != "" {
+		fmt.Fprintf(w, "bridge process GOMEMLIMIT %s\n", r.Requests.BridgeMemLimit)
+	}
+	fmt.Fprintln(w)
 	row := func(k, v string) { fmt.Fprintf(w, "  %-44s %s\n", k, v) }
 	fmt.Fprintln(w, "Throughput (QoS 0 state, median of rounds)")
 	if t.Baseline > 0 {
