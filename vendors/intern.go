@@ -79,21 +79,6 @@ func forgetInterned(h uint64) {
 	entityPool.sets[h] = live
 }
 
-// InternedEntityLists counts the distinct entity lists held now (tests).
-func InternedEntityLists() int {
-	entityPool.mu.Lock()
-	defer entityPool.mu.Unlock()
-	n := 0
-	for _, b := range entityPool.sets {
-		for _, s := range b {
-			if s.first.Value() != nil {
-				n++
-			}
-		}
-	}
-	return n
-}
-
 // hashEntities hashes the fields that usually tell entity lists apart;
 // equality is decided by a full comparison.
 func hashEntities(ents []Entity) uint64 {

@@ -656,11 +656,6 @@ func (s *suite) checkHygiene(t *testing.T) {
 			ss.stop()
 		}
 	}
-	// Every subtest, the cloud faults included, ends with no adapter
-	// goroutine left behind.
-	if len(s.sessions) > 0 && s.sessions[0].adapter != nil {
-		checkNoGoroutines(t, s.sessions[0])
-	}
 	if n := s.h.Violations(); n != 0 {
 		t.Errorf("the simulator counted %d rate-limit violations", n)
 	}
