@@ -2,7 +2,6 @@ package bridge
 
 import (
 	"math"
-	"reflect"
 
 	"github.com/cloud2mqtt/cloud2mqtt/discovery"
 	"github.com/cloud2mqtt/cloud2mqtt/vendors"
@@ -69,7 +68,7 @@ func (d *device) set(key string, v any) bool {
 		}
 	}
 	if lo < len(d.values) && d.values[lo].key == key {
-		if equalValue(d.values[lo].val, v) {
+		if vendors.EqualValue(d.values[lo].val, v) {
 			return false
 		}
 		d.values[lo].val = v
@@ -183,23 +182,6 @@ func normalize(v any) any {
 		return *x
 	}
 	return v
-}
-
-func equalValue(a, b any) bool {
-	switch x := a.(type) {
-	case float64:
-		y, ok := b.(float64)
-		return ok && x == y
-	case string:
-		y, ok := b.(string)
-		return ok && x == y
-	case bool:
-		y, ok := b.(bool)
-		return ok && x == y
-	case nil:
-		return b == nil
-	}
-	return reflect.DeepEqual(a, b)
 }
 
 // cleanID returns discovery.SanitizeID(id) without allocating when id is

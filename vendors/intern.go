@@ -3,7 +3,6 @@ package vendors
 import (
 	"hash/maphash"
 	"math"
-	"reflect"
 	"runtime"
 	"slices"
 	"sync"
@@ -28,7 +27,7 @@ func InternEntities(ents []Entity) []Entity {
 		if shared == nil || len(shared) != len(ents) {
 			continue
 		}
-		if &shared[0] == &ents[0] || reflect.DeepEqual(shared, ents) {
+		if &shared[0] == &ents[0] || equalEntities(shared, ents) {
 			return shared
 		}
 	}
@@ -36,6 +35,18 @@ func InternEntities(ents []Entity) []Entity {
 	entityPool.sets[h] = append(entityPool.sets[h], internedSet{first: weak.Make(&c[0]), n: len(c)})
 	runtime.AddCleanup(&c[0], forgetInterned, h)
 	return c
+}
+
+func equalEntities(a, b []Entity) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !a[i].Equal(&b[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 var entityPool = struct {

@@ -1,7 +1,5 @@
 package vendors
 
-import "regexp"
-
 // Platform is the Home Assistant MQTT platform an entity is exposed as.
 type Platform string
 
@@ -173,9 +171,19 @@ type UpdateState struct {
 // IntPtr is a convenience for the optional ints of the state types.
 func IntPtr(v int) *int { return &v }
 
-var keyPattern = regexp.MustCompile(`^[a-z0-9_]+$`)
-
 var reservedKeys = map[string]bool{"availability": true, "set": true, "get": true, "result": true}
 
 // ValidKey reports whether s can be an entity key.
-func ValidKey(s string) bool { return keyPattern.MatchString(s) && !reservedKeys[s] }
+// It runs for every entity of every mapped report, so it is a loop, not a regexp.
+func ValidKey(s string) bool {
+	if s == "" || reservedKeys[s] {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '_' {
+			return false
+		}
+	}
+	return true
+}

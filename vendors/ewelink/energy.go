@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -146,9 +147,19 @@ type energyBook struct {
 	store  vendors.Store
 	log    zerolog.Logger
 	loaded bool
+	// dirty counters are written at most every energySaveEvery: the file
+	// holds every counter of the account, and a write per device's first
+	// report made onboarding quadratic. A write that comes late loses
+	// nothing: each saved counter is its history and its total together, and
+	// the next history adds what the saved one had not seen.
+	dirty bool
+	saved time.Time
 }
 
-const energyStoreName = "energy"
+const (
+	energyStoreName = "energy"
+	energySaveEvery = time.Second
+)
 
 func (b *energyBook) load() {
 	b.mu.Lock()
@@ -190,12 +201,35 @@ func (b *energyBook) feed(id string, ch int, hist []int) bool {
 	changedHist := !equalInts(c.Hist, hist)
 	c.Hist = append([]int(nil), hist...)
 	c.Total += added
-	if (added > 0 || changedHist) && b.store != nil {
-		if err := b.store.Save(energyStoreName, b.c); err != nil {
-			b.log.Warn().Err(err).Msg("saving energy counters failed")
+	if added > 0 || changedHist {
+		b.dirty = true
+		if time.Since(b.saved) >= energySaveEvery {
+			b.saveLocked()
 		}
 	}
 	return added > 0
+}
+
+// flush writes counters that changed since the last write.
+func (b *energyBook) flush() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.dirty {
+		b.saveLocked()
+	}
+}
+
+func (b *energyBook) saveLocked() {
+	b.saved = time.Now()
+	if b.store == nil {
+		b.dirty = false
+		return
+	}
+	if err := b.store.Save(energyStoreName, b.c); err != nil {
+		b.log.Warn().Err(err).Msg("saving energy counters failed")
+		return
+	}
+	b.dirty = false
 }
 
 // total is the lifetime counter in kWh.

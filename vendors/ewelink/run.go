@@ -25,6 +25,7 @@ func (a *Adapter) Run(ctx context.Context, sink vendors.Sink) error {
 	a.lastStatus, a.announced = nil, false
 	a.mu.Unlock()
 	defer func() {
+		a.book.flush()
 		a.mu.Lock()
 		a.running = false
 		a.mu.Unlock()
@@ -194,6 +195,7 @@ func (a *Adapter) session(ctx context.Context) error {
 				a.log.Warn().Err(err).Msg("periodic device list failed")
 			}
 		case <-check.C:
+			a.book.flush()
 			if w.hb && w.idle() > 2*w.interval {
 				return fmt.Errorf("websocket silent for %s (no pong)", w.idle().Round(time.Millisecond))
 			}

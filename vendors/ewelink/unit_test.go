@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 	"sync"
@@ -338,5 +339,57 @@ func TestMonthlyCounter(t *testing.T) {
 	now = now.Add(2 * time.Minute) // February
 	if r := b2.remaining(); r["monthly_calls_remaining"] != 3 {
 		t.Errorf("not reset in a new month: %v", r)
+	}
+}
+
+// countingStore counts the writes of each name and keeps the last JSON.
+type countingStore struct {
+	saves map[string]int
+	last  map[string][]byte
+}
+
+func (s *countingStore) Load(name string, v any) (bool, error) {
+	b, ok := s.last[name]
+	if !ok {
+		return false, nil
+	}
+	return true, json.Unmarshal(b, v)
+}
+
+func (s *countingStore) Save(name string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	s.saves[name]++
+	s.last[name] = b
+	return nil
+}
+
+// TestEnergyBookWritesAtMostEverySecond: the first histories of a thousand
+// meters make one write of the counter file, not a thousand (each write
+// holds every counter), and flush writes what is still pending, so a new
+// book starts from every counter.
+func TestEnergyBookWritesAtMostEverySecond(t *testing.T) {
+	store := &countingStore{saves: map[string]int{}, last: map[string][]byte{}}
+	book := &energyBook{store: store, log: zerolog.Nop()}
+	for i := range 1000 {
+		book.feed(fmt.Sprintf("dev%d", i), 0, []int{int(i % 7), 100})
+	}
+	if n := store.saves[energyStoreName]; n != 1 {
+		t.Fatalf("%d writes for 1000 first histories within a second, want 1", n)
+	}
+	book.flush()
+	book.flush() // nothing new: no write
+	if n := store.saves[energyStoreName]; n != 2 {
+		t.Fatalf("%d writes after two flushes, want 2", n)
+	}
+	again := &energyBook{store: store, log: zerolog.Nop()}
+	for _, i := range []int{0, 999} {
+		id := fmt.Sprintf("dev%d", i)
+		want, _ := book.total(id, 0)
+		if got, ok := again.total(id, 0); !ok || got != want {
+			t.Errorf("%s after a reload: %v (%v), want %v", id, got, ok, want)
+		}
 	}
 }

@@ -15,7 +15,7 @@ func BenchmarkDecodeStatusOnChange(b *testing.B) {
 		if f.wireID() == "" {
 			b.Fatal("no id")
 		}
-		if _, ok := object(f.Status); !ok {
+		if _, ok := f.statusObject(); !ok {
 			b.Fatal("no status")
 		}
 	}

@@ -27,7 +27,7 @@ func (a *integrator) handleFrame(h *hostConn, conn *websocket.Conn, data []byte)
 	case evStatus:
 		wire := f.wireID()
 		id := a.fleet.norm(wire)
-		st, ok := object(f.Status)
+		st, ok := f.statusObject()
 		if !ok {
 			a.log.Debug().Str("device", id).Msg("status event without a status object ignored")
 			return

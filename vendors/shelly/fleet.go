@@ -215,7 +215,7 @@ func (f *fleet) applyDelta(d *device, st map[string]any) (vals map[string]any, o
 		if _, touched := merged[d.view.Owners[i]]; !touched {
 			continue
 		}
-		if j >= len(b.v.Entities) || b.v.Owners[j] != d.view.Owners[i] || !reflect.DeepEqual(&d.view.Entities[i], &b.v.Entities[j]) {
+		if j >= len(b.v.Entities) || b.v.Owners[j] != d.view.Owners[i] || !d.view.Entities[i].Equal(&b.v.Entities[j]) {
 			return nil, false
 		}
 		t, had := d.view.Targets[e.Key]
@@ -240,7 +240,7 @@ func (f *fleet) applyDelta(d *device, st map[string]any) (vals map[string]any, o
 	}
 	for k, v := range b.v.Values {
 		d.view.Values[k] = v
-		if old, ok := d.sent[k]; ok && reflect.DeepEqual(old, v) {
+		if old, ok := d.sent[k]; ok && vendors.EqualValue(old, v) {
 			continue
 		}
 		if vals == nil {
@@ -477,7 +477,7 @@ func deviceName(d *device) string {
 func (f *fleet) diffLocked(d *device) map[string]any {
 	var out map[string]any
 	for k, v := range d.view.Values {
-		if old, ok := d.sent[k]; ok && reflect.DeepEqual(old, v) {
+		if old, ok := d.sent[k]; ok && vendors.EqualValue(old, v) {
 			continue
 		}
 		if out == nil {

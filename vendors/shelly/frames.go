@@ -39,6 +39,24 @@ type frame struct {
 	Online   json.RawMessage `json:"online"`
 	Trid     json.RawMessage `json:"trid"`
 	Data     json.RawMessage `json:"data"`
+
+	// status is Status already decoded, when decodeFrame could do it in
+	// the frame's own pass (see statusObject).
+	status map[string]any
+}
+
+// statusFrame is a frame whose status decodes in the same pass: a
+// StatusOnChange is read once instead of three times.
+type statusFrame struct {
+	Event    string          `json:"event"`
+	DeviceID json.RawMessage `json:"deviceId"`
+	DevID2   json.RawMessage `json:"device_id"`
+	Device   json.RawMessage `json:"device"`
+	Status   map[string]any  `json:"status"`
+	Settings json.RawMessage `json:"settings"`
+	Online   json.RawMessage `json:"online"`
+	Trid     json.RawMessage `json:"trid"`
+	Data     json.RawMessage `json:"data"`
 }
 
 func decodeFrame(b []byte) (frame, error) {
@@ -47,7 +65,11 @@ func decodeFrame(b []byte) (frame, error) {
 	if len(b) == 0 || b[0] != '{' {
 		return f, errors.New("frame is not a JSON object")
 	}
-	if err := json.Unmarshal(b, &f); err != nil {
+	var sf statusFrame
+	if json.Unmarshal(b, &sf) == nil {
+		f = frame{Event: sf.Event, DeviceID: sf.DeviceID, DevID2: sf.DevID2, Device: sf.Device,
+			Settings: sf.Settings, Online: sf.Online, Trid: sf.Trid, Data: sf.Data, status: sf.Status}
+	} else if err := json.Unmarshal(b, &f); err != nil { // e.g. a status that is not an object
 		return f, errors.New("frame is not valid JSON")
 	}
 	if f.Event == "" || len(f.Event) > maxEventLen {
@@ -83,6 +105,14 @@ func (f frame) trid() (uint64, bool) {
 	}
 	n, err := strconv.ParseUint(s, 10, 64)
 	return n, err == nil
+}
+
+// statusObject is the frame's status object; ok is false when there is none.
+func (f frame) statusObject() (map[string]any, bool) {
+	if f.status != nil {
+		return f.status, true
+	}
+	return object(f.Status)
 }
 
 // object decodes a JSON object field (status, settings).

@@ -1,9 +1,11 @@
 package shelly
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // normID turns a device id as any Shelly channel sends it (hex string,
@@ -66,9 +68,12 @@ func decimalToHex(s string) (string, bool) {
 
 // rawID reads an id that may be a JSON string or number.
 func rawID(m json.RawMessage) string {
-	m = json.RawMessage(strings.TrimSpace(string(m)))
+	m = bytes.TrimSpace(m)
 	if len(m) == 0 || string(m) == "null" {
 		return ""
+	}
+	if plainString(m) {
+		return string(m[1 : len(m)-1])
 	}
 	if m[0] == '"' {
 		var s string
@@ -85,6 +90,22 @@ func rawID(m json.RawMessage) string {
 		return ""
 	}
 	return n.String()
+}
+
+// plainString reports whether m is a JSON string that decodes to its bytes
+// between the quotes (no escapes, no control characters, valid UTF-8): the
+// ids of every frame, read without a second JSON pass.
+func plainString(m []byte) bool {
+	if len(m) < 2 || m[0] != '"' || m[len(m)-1] != '"' {
+		return false
+	}
+	inner := m[1 : len(m)-1]
+	for _, c := range inner {
+		if c < 0x20 || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return utf8.Valid(inner)
 }
 
 func allDigits(s string) bool {
