@@ -23,13 +23,12 @@ var deviceClassPlatforms = map[vendors.Platform]bool{
 
 // component renders one entry of cmps. The device JSON state_topic and the
 // availability come from the payload's root (see DevicePayload).
-func (c Config) component(vendor, id, devName string, e *vendors.Entity) obj {
-	m := obj{
-		"p":                 string(e.Platform),
-		"unique_id":         c.UniqueID(vendor, id, e.Key),
-		"default_entity_id": c.EntityID(vendor, id, e),
-		"name":              entityName(devName, e.Name),
-	}
+// It fills m, which is empty, so that one map serves every component.
+func (c Config) component(m obj, vendor, id, devName string, e *vendors.Entity) {
+	m["p"] = string(e.Platform)
+	m["unique_id"] = c.UniqueID(vendor, id, e.Key)
+	m["default_entity_id"] = c.EntityID(vendor, id, e)
+	m["name"] = entityName(devName, e.Name)
 	if e.Icon != "" {
 		m["icon"] = e.Icon
 	}
@@ -117,7 +116,6 @@ func (c Config) component(vendor, id, devName string, e *vendors.Entity) obj {
 		}
 		m["supported_features"] = features
 	}
-	return m
 }
 
 // readOnlyCategory: Home Assistant refuses sensors and binary sensors in the

@@ -3,6 +3,8 @@ package discovery
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"io"
 	"strings"
 	"testing"
 
@@ -94,6 +96,12 @@ func FuzzDevicePayload(f *testing.F) {
 		if err := json.Unmarshal(p, &m); err != nil {
 			t.Fatalf("not JSON: %v", err)
 		}
+		// The hand-written root and the streamed components keep every
+		// object's keys sorted, as encoding/json writes a map's (string
+		// escaping is FuzzMarshalString's).
+		if err := keysSorted(p); err != nil {
+			t.Fatalf("%v in %s", err, p)
+		}
 		if len(m.Cmps) != len(d.Entities) || m.Cmps[key] == nil {
 			t.Fatalf("components %v for entities %q, power", keys(m.Cmps), key)
 		}
@@ -107,4 +115,68 @@ func FuzzDevicePayload(f *testing.F) {
 			t.Fatalf("bad default_entity_id %v", m.Cmps[key]["default_entity_id"])
 		}
 	})
+}
+
+// keysSorted reports the first object whose keys are not in increasing order.
+func keysSorted(p []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(p))
+	type frame struct {
+		object bool
+		last   string
+		key    bool // the next string token is a key
+	}
+	var stack []frame
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		top := len(stack) - 1
+		isKey := top >= 0 && stack[top].object && stack[top].key
+		switch v := tok.(type) {
+		case json.Delim:
+			switch v {
+			case '{', '[':
+				if top >= 0 && stack[top].object {
+					stack[top].key = true
+				}
+				stack = append(stack, frame{object: v == '{', key: v == '{'})
+			default:
+				stack = stack[:top]
+				if top > 0 && stack[top-1].object {
+					stack[top-1].key = true
+				}
+			}
+			continue
+		case string:
+			if isKey {
+				if stack[top].last != "" && v <= stack[top].last {
+					return fmt.Errorf("key %q after %q", v, stack[top].last)
+				}
+				stack[top].last, stack[top].key = v, false
+				continue
+			}
+		}
+		if top >= 0 && stack[top].object {
+			stack[top].key = true
+		}
+	}
+}
+
+func TestKeysSorted(t *testing.T) {
+	for in, ok := range map[string]bool{
+		`{"a":1,"b":{"c":[{"d":1,"e":2}],"f":"x"}}`: true,
+		`{"b":1,"a":2}`:         false,
+		`{"a":{"c":1,"b":2}}`:   false,
+		`{"a":[{"y":1,"x":2}]}`: false,
+		`{"a":{"z":1},"b":1}`:   true,
+		`{"a":"z","b":"a"}`:     true,
+	} {
+		if err := keysSorted([]byte(in)); (err == nil) != ok {
+			t.Errorf("keysSorted(%s) = %v, want ok=%v", in, err, ok)
+		}
+	}
 }
