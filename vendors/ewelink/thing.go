@@ -149,9 +149,12 @@ func (t *thing) diff() map[string]any {
 	if t.last == nil {
 		t.last = map[string]any{}
 	}
-	out := map[string]any{}
+	var out map[string]any // nil when nothing changed, as most reports of a meter
 	for k, v := range cur {
 		if old, ok := t.last[k]; !ok || !same(old, v) {
+			if out == nil {
+				out = make(map[string]any, len(cur))
+			}
 			out[k] = v
 			t.last[k] = v
 		}
