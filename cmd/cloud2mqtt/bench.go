@@ -619,8 +619,9 @@ func (r *benchRun) throughput(ctx context.Context) error {
 	t.BridgeDeliveredRate = math.Round(median(t.deliveredRates))
 	t.Baseline = math.Round(median(t.BaselineRounds))
 	if t.Baseline > 0 {
-		t.Ratio = round3(t.Bridge / t.Baseline)
-		t.DeliveredRatio = round3(t.BridgeDeliveredRate / t.Baseline)
+		t.RatioOfMedians = round3(t.Bridge / t.Baseline)
+		t.Ratio = round3(medianRatio(t.BridgeRounds, t.BaselineRounds))
+		t.DeliveredRatio = round3(medianRatio(t.deliveredRates, t.BaselineRounds))
 	}
 	r.sample()
 	r.say("throughput: bridge %.0f/s, baseline %.0f/s, ratio %.2f", t.Bridge, t.Baseline, t.Ratio)
@@ -837,6 +838,17 @@ func v2Refreshes(reqs []benchReq, end time.Time) []int {
 		out = append(out, n)
 	}
 	return out
+}
+
+// medianRatio is the median of num[i]/den[i] over the rounds i.
+func medianRatio(num, den []float64) float64 {
+	var ratios []float64
+	for i := range min(len(num), len(den)) {
+		if den[i] > 0 {
+			ratios = append(ratios, num[i]/den[i])
+		}
+	}
+	return median(ratios)
 }
 
 func median(xs []float64) float64 {

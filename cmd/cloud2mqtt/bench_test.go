@@ -151,3 +151,20 @@ func TestMQTTAddr(t *testing.T) {
 		t.Error("ssl accepted")
 	}
 }
+
+// TestMedianRatio: each round's bridge rate is divided by the baseline of the
+// same round, so a machine that slows down between rounds moves both halves.
+func TestMedianRatio(t *testing.T) {
+	bridge := []float64{40, 80, 45, 90, 50}
+	baseline := []float64{50, 100, 60, 100, 0}
+	// rounds' ratios 0.8, 0.8, 0.75, 0.9 (the last has no baseline)
+	if got := medianRatio(bridge, baseline); got != 0.8 {
+		t.Errorf("medianRatio = %v, want 0.8", got)
+	}
+	if got := median(bridge) / median(baseline); got != 50.0/60 {
+		t.Errorf("ratio of medians = %v, want %v", got, 50.0/60)
+	}
+	if got := medianRatio(nil, baseline); got != 0 {
+		t.Errorf("no rounds: %v", got)
+	}
+}
