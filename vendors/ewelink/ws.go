@@ -243,8 +243,9 @@ func (w *wsConn) writer() {
 
 func (w *wsConn) reader() {
 	defer w.wg.Done()
+	frames := vendorkit.WSReader{Conn: w.c}
 	for {
-		typ, data, err := w.c.Read(w.ctx)
+		typ, data, err := frames.Read(w.ctx)
 		if err != nil {
 			w.cancel(fmt.Errorf("websocket read: %w", vendorkit.ScrubError(err)))
 			return

@@ -147,8 +147,9 @@ func (a *integrator) session(ctx context.Context, h *hostConn) error {
 	a.report(nil)
 	wg.Go(func() { a.verifyHost(sctx, h, conn) })
 	wg.Go(func() { a.keepalive(sctx, conn) })
+	frames := vendorkit.WSReader{Conn: conn}
 	for {
-		typ, data, err := conn.Read(sctx)
+		typ, data, err := frames.Read(sctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()

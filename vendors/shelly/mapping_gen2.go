@@ -174,6 +174,11 @@ func hasError(c map[string]any, kind string) bool {
 	return false
 }
 
+// protections are the errors a metered channel reports, as problem sensors.
+var protections = []struct{ kind, name string }{
+	{"overtemp", "Overtemp"}, {"overpower", "Overpower"}, {"overvoltage", "Overvoltage"}, {"overcurrent", "Overcurrent"},
+}
+
 // metering adds the power meter of a switch/cover/light/pm1 channel.
 func (b *builder) metering(comp string, ch int, c map[string]any) {
 	p, hasP := numAt(c, "apower")
@@ -202,9 +207,8 @@ func (b *builder) metering(comp string, ch int, c map[string]any) {
 		b.add(comp, diag(sensor(suffix("device_temperature", ch), b.subName(comp, ch, "Device temperature"), "temperature", "°C"), false), t, ok)
 	}
 	if hasP {
-		for _, kind := range []string{"overtemp", "overpower", "overvoltage", "overcurrent"} {
-			name := strings.ToUpper(kind[:1]) + kind[1:]
-			b.add(comp, diag(binary(suffix(kind, ch), b.subName(comp, ch, name), "problem"), false), onOff(hasError(c, kind)), true)
+		for _, p := range protections {
+			b.add(comp, diag(binary(suffix(p.kind, ch), b.subName(comp, ch, p.name), "problem"), false), onOff(hasError(c, p.kind)), true)
 		}
 	}
 }

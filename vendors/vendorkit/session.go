@@ -1,6 +1,7 @@
 package vendorkit
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"time"
@@ -92,3 +93,29 @@ func (e *dialError) Unwrap() error { return e.err }
 
 // HTTPStatus is the handshake's HTTP status, 0 if none came.
 func (e *dialError) HTTPStatus() int { return e.status }
+
+// WSReader reads the messages of one WebSocket into a buffer it reuses, so a
+// stream of small frames costs no allocation per frame. The slice Read
+// returns is valid until the next Read: decode it, never keep it.
+type WSReader struct {
+	Conn *websocket.Conn
+	buf  bytes.Buffer
+}
+
+const maxKeptWSBuffer = 64 << 10
+
+// Read reads the next message, within the connection's read limit.
+func (r *WSReader) Read(ctx context.Context) (websocket.MessageType, []byte, error) {
+	typ, msg, err := r.Conn.Reader(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	if r.buf.Cap() > maxKeptWSBuffer {
+		r.buf = bytes.Buffer{} // one large message does not pin its size
+	}
+	r.buf.Reset()
+	if _, err := r.buf.ReadFrom(msg); err != nil {
+		return 0, nil, err
+	}
+	return typ, r.buf.Bytes(), nil
+}
