@@ -1,7 +1,6 @@
 package shelly
 
 import (
-	"fmt"
 	"math"
 	"slices"
 	"sort"
@@ -124,6 +123,12 @@ type builder struct {
 	multi bool
 	temps int    // Gen2 temperature components
 	cur   string // the Gen2 status key being mapped
+
+	// the last channel named: a channel's ten or so entities ask in a row
+	named     bool
+	namedComp string
+	namedCh   int
+	name      string
 }
 
 func buildView(m *meta, st map[string]any, gen2 bool) view {
@@ -187,13 +192,17 @@ func (b *builder) chName(comp string, ch int) string {
 	if !b.multi {
 		return ""
 	}
+	if b.named && b.namedComp == comp && b.namedCh == ch {
+		return b.name
+	}
+	name := "Channel " + strconv.Itoa(ch+1)
 	if n := b.m.ChanNames[comp+":"+strconv.Itoa(ch)]; n != "" {
-		return n
+		name = n
+	} else if ch < len(b.m.Names) && b.m.Names[ch] != "" {
+		name = b.m.Names[ch]
 	}
-	if ch < len(b.m.Names) && b.m.Names[ch] != "" {
-		return b.m.Names[ch]
-	}
-	return fmt.Sprintf("Channel %d", ch+1)
+	b.named, b.namedComp, b.namedCh, b.name = true, comp, ch, name
+	return name
 }
 
 // subName names a channel's secondary entity ("Power", "Channel 2 power").
@@ -201,7 +210,22 @@ func (b *builder) subName(comp string, ch int, what string) string {
 	if !b.multi {
 		return what
 	}
-	return b.chName(comp, ch) + " " + strings.ToLower(what)
+	ch0 := b.chName(comp, ch)
+	var out strings.Builder // one allocation, lower-casing ASCII as it copies
+	out.Grow(len(ch0) + 1 + len(what))
+	out.WriteString(ch0)
+	out.WriteByte(' ')
+	for i := 0; i < len(what); i++ {
+		c := what[i]
+		if c >= 0x80 {
+			return ch0 + " " + strings.ToLower(what)
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		out.WriteByte(c)
+	}
+	return out.String()
 }
 
 func suffix(key string, n int) string { return key + "_" + strconv.Itoa(n) }

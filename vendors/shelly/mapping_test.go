@@ -354,9 +354,10 @@ func TestUnknownComponentLoggedOnce(t *testing.T) {
 }
 
 func TestMultiChannelNames(t *testing.T) {
-	st := decode(t, `{"switch:0":{"output":true,"apower":1},"switch:1":{"output":false,"apower":2}}`)
+	st := decode(t, `{"switch:0":{"output":true,"apower":1},"switch:1":{"output":false,"apower":2},"switch:2":{"output":false,"apower":3,"temperature":{"tC":40}}}`)
 	v := buildView(&meta{Names: []string{"Kitchen", ""}, ChanNames: map[string]string{"switch:1": "Hall"}}, st, true)
-	for key, want := range map[string]string{"switch_0": "Kitchen", "switch_1": "Hall", "power_0": "Kitchen power", "power_1": "Hall power"} {
+	for key, want := range map[string]string{"switch_0": "Kitchen", "switch_1": "Hall", "power_0": "Kitchen power", "power_1": "Hall power",
+		"switch_2": "Channel 3", "power_2": "Channel 3 power", "device_temperature_2": "Channel 3 device temperature", "overpower_2": "Channel 3 overpower"} {
 		if got := find(v, key).Name; got != want {
 			t.Errorf("%s named %q, want %q", key, got, want)
 		}
