@@ -1,9 +1,7 @@
 package ewelink
 
 import (
-	"encoding/json"
 	"fmt"
-	"reflect"
 
 	"github.com/cloud2mqtt/cloud2mqtt/vendors"
 )
@@ -45,20 +43,6 @@ type firedEvent struct {
 
 func badValue(key string, v any) error {
 	return vendors.Errorf(vendors.CodeInvalidValue, "%s: unexpected value %T", key, v)
-}
-
-// same compares two entity values.
-func same(a, b any) bool {
-	if reflect.TypeOf(a) != reflect.TypeOf(b) {
-		return false
-	}
-	switch a.(type) {
-	case string, float64, int, bool:
-		return a == b
-	}
-	ja, err1 := json.Marshal(a)
-	jb, err2 := json.Marshal(b)
-	return err1 == nil && err2 == nil && string(ja) == string(jb)
 }
 
 // --- single switch -------------------------------------------------------

@@ -151,7 +151,7 @@ func (t *thing) diff() map[string]any {
 	}
 	var out map[string]any // nil when nothing changed, as most reports of a meter
 	for k, v := range cur {
-		if old, ok := t.last[k]; !ok || !same(old, v) {
+		if old, ok := t.last[k]; !ok || !vendors.EqualValue(old, v) {
 			if out == nil {
 				out = make(map[string]any, len(cur))
 			}

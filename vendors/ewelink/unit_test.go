@@ -188,10 +188,11 @@ func TestAdvance(t *testing.T) {
 	}
 }
 
-// memStore is a vendors.Store in memory.
+// memStore is a vendors.Store in memory; saves counts the writes of a name.
 type memStore struct {
-	mu sync.Mutex
-	m  map[string][]byte
+	mu    sync.Mutex
+	m     map[string][]byte
+	saves map[string]int
 }
 
 func (s *memStore) Load(name string, v any) (bool, error) {
@@ -209,9 +210,10 @@ func (s *memStore) Save(name string, v any) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.m == nil {
-		s.m = map[string][]byte{}
+		s.m, s.saves = map[string][]byte{}, map[string]int{}
 	}
 	s.m[name] = b
+	s.saves[name]++
 	return err
 }
 
@@ -342,36 +344,12 @@ func TestMonthlyCounter(t *testing.T) {
 	}
 }
 
-// countingStore counts the writes of each name and keeps the last JSON.
-type countingStore struct {
-	saves map[string]int
-	last  map[string][]byte
-}
-
-func (s *countingStore) Load(name string, v any) (bool, error) {
-	b, ok := s.last[name]
-	if !ok {
-		return false, nil
-	}
-	return true, json.Unmarshal(b, v)
-}
-
-func (s *countingStore) Save(name string, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	s.saves[name]++
-	s.last[name] = b
-	return nil
-}
-
 // TestEnergyBookWritesAtMostEverySecond: the first histories of a thousand
 // meters make one write of the counter file, not a thousand (each write
 // holds every counter), and flush writes what is still pending, so a new
 // book starts from every counter.
 func TestEnergyBookWritesAtMostEverySecond(t *testing.T) {
-	store := &countingStore{saves: map[string]int{}, last: map[string][]byte{}}
+	store := &memStore{}
 	book := &energyBook{store: store, log: zerolog.Nop()}
 	for i := range 1000 {
 		book.feed(fmt.Sprintf("dev%d", i), 0, []int{int(i % 7), 100})

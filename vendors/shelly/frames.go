@@ -46,17 +46,11 @@ type frame struct {
 }
 
 // statusFrame is a frame whose status decodes in the same pass: a
-// StatusOnChange is read once instead of three times.
+// StatusOnChange is read once instead of three times. Its Status hides the
+// frame's.
 type statusFrame struct {
-	Event    string          `json:"event"`
-	DeviceID json.RawMessage `json:"deviceId"`
-	DevID2   json.RawMessage `json:"device_id"`
-	Device   json.RawMessage `json:"device"`
-	Status   map[string]any  `json:"status"`
-	Settings json.RawMessage `json:"settings"`
-	Online   json.RawMessage `json:"online"`
-	Trid     json.RawMessage `json:"trid"`
-	Data     json.RawMessage `json:"data"`
+	frame
+	Status map[string]any `json:"status"`
 }
 
 func decodeFrame(b []byte) (frame, error) {
@@ -67,8 +61,7 @@ func decodeFrame(b []byte) (frame, error) {
 	}
 	var sf statusFrame
 	if json.Unmarshal(b, &sf) == nil {
-		f = frame{Event: sf.Event, DeviceID: sf.DeviceID, DevID2: sf.DevID2, Device: sf.Device,
-			Settings: sf.Settings, Online: sf.Online, Trid: sf.Trid, Data: sf.Data, status: sf.Status}
+		f, f.status = sf.frame, sf.Status
 	} else if err := json.Unmarshal(b, &f); err != nil { // e.g. a status that is not an object
 		return f, errors.New("frame is not valid JSON")
 	}

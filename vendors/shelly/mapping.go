@@ -195,11 +195,12 @@ func (b *builder) chName(comp string, ch int) string {
 	if b.named && b.namedComp == comp && b.namedCh == ch {
 		return b.name
 	}
-	name := "Channel " + strconv.Itoa(ch+1)
-	if n := b.m.ChanNames[comp+":"+strconv.Itoa(ch)]; n != "" {
-		name = n
-	} else if ch < len(b.m.Names) && b.m.Names[ch] != "" {
+	name := b.m.ChanNames[comp+":"+strconv.Itoa(ch)]
+	if name == "" && ch < len(b.m.Names) {
 		name = b.m.Names[ch]
+	}
+	if name == "" {
+		name = "Channel " + strconv.Itoa(ch+1)
 	}
 	b.named, b.namedComp, b.namedCh, b.name = true, comp, ch, name
 	return name
