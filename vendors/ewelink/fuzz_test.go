@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -17,7 +18,8 @@ import (
 	"github.com/cloud2mqtt/cloud2mqtt/vendors/vendorkit"
 )
 
-// FuzzDecodeFrame: any WebSocket frame decodes to a frame or an error.
+// FuzzDecodeFrame: any WebSocket frame decodes to a frame or an error, and
+// to the frame json.Unmarshal reads.
 func FuzzDecodeFrame(f *testing.F) {
 	for _, s := range []string{
 		`pong`,
@@ -37,6 +39,7 @@ func FuzzDecodeFrame(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		fr, err := decodeFrame(b)
+		checkFrameLikeUnmarshal(t, b, fr, err)
 		if err != nil {
 			return
 		}
@@ -48,6 +51,40 @@ func FuzzDecodeFrame(f *testing.F) {
 			t.Fatalf("heartbeat interval %v", iv)
 		}
 	})
+}
+
+func checkFrameLikeUnmarshal(t *testing.T, b []byte, got frame, err error) {
+	t.Helper()
+	b = bytes.TrimSpace(b)
+	if string(b) == "pong" {
+		return
+	}
+	var want frame
+	werr := json.Unmarshal(b, &want)
+	if werr == nil && (len(b) == 0 || b[0] != '{') {
+		werr = errors.New("not an object")
+	}
+	if (err != nil) != (werr != nil) {
+		t.Fatalf("decodeFrame(%q): error %v, json.Unmarshal: %v", b, err, werr)
+	}
+	if err == nil && !reflect.DeepEqual(got, want) {
+		t.Fatalf("decodeFrame(%q) = %+v, json.Unmarshal: %+v", b, got, want)
+	}
+	if err == nil {
+		for _, raw := range []json.RawMessage{got.Params, got.Config} {
+			p, perr := decodeParams(raw)
+			var wp params
+			dec := json.NewDecoder(bytes.NewReader(bytes.TrimSpace(raw)))
+			dec.UseNumber()
+			wperr := dec.Decode(&wp)
+			if len(bytes.TrimSpace(raw)) == 0 || string(raw) == "null" {
+				wp, wperr = params{}, nil
+			}
+			if (perr != nil) != (wperr != nil) || perr == nil && !reflect.DeepEqual(p, wp) {
+				t.Fatalf("decodeParams(%q) = %v, %v; encoding/json: %v, %v", raw, p, perr, wp, wperr)
+			}
+		}
+	}
 }
 
 // FuzzThingList: any thing list or status body yields devices that validate.

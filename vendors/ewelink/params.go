@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/cloud2mqtt/cloud2mqtt/vendors"
+	"github.com/cloud2mqtt/cloud2mqtt/vendors/vendorkit"
 )
 
 // params is a device's state as the cloud sends it: values are JSON strings,
@@ -22,16 +23,15 @@ func decodeParams(raw []byte) (params, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return params{}, nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var p params
-	if err := dec.Decode(&p); err != nil {
+	v, err := vendorkit.DecodeJSON(raw, true)
+	if err != nil {
 		return nil, fmt.Errorf("device params: %w", err)
 	}
-	if p == nil {
-		p = params{}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("device params: not an object: %.20s", raw)
 	}
-	return p, nil
+	return m, nil
 }
 
 // num reads a number sent as a JSON number or a numeric string; "unavailable",
@@ -202,10 +202,8 @@ func (p params) clone() params {
 type flexInt int
 
 func (f *flexInt) UnmarshalJSON(b []byte) error {
-	var v any
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	if err := dec.Decode(&v); err != nil {
+	v, err := vendorkit.DecodeJSON(b, true)
+	if err != nil {
 		return err
 	}
 	if v == nil {
@@ -224,10 +222,8 @@ func (f *flexInt) UnmarshalJSON(b []byte) error {
 type flexString string
 
 func (f *flexString) UnmarshalJSON(b []byte) error {
-	var v any
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	if err := dec.Decode(&v); err != nil {
+	v, err := vendorkit.DecodeJSON(b, true)
+	if err != nil {
 		return err
 	}
 	if v == nil {
@@ -246,10 +242,8 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 type flexBool bool
 
 func (f *flexBool) UnmarshalJSON(b []byte) error {
-	var v any
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	if err := dec.Decode(&v); err != nil {
+	v, err := vendorkit.DecodeJSON(b, true)
+	if err != nil {
 		return err
 	}
 	if v == nil {

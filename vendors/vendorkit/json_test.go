@@ -1,0 +1,117 @@
+package vendorkit
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// referenceJSON is what DecodeJSON must match: encoding/json.
+func referenceJSON(b []byte, useNumber bool) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if useNumber {
+		dec.UseNumber()
+	}
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	if err := dec.Decode(new(any)); err != io.EOF {
+		return nil, errors.New("data after the value")
+	}
+	return v, nil
+}
+
+func checkDecodeJSON(t *testing.T, b []byte) {
+	t.Helper()
+	for _, useNumber := range []bool{false, true} {
+		want, werr := referenceJSON(b, useNumber)
+		got, err := DecodeJSON(b, useNumber)
+		if (err != nil) != (werr != nil) {
+			t.Fatalf("DecodeJSON(%q, %v): error %v, encoding/json: %v", b, useNumber, err, werr)
+		}
+		if err == nil && !reflect.DeepEqual(got, want) {
+			t.Fatalf("DecodeJSON(%q, %v) = %#v, encoding/json: %#v", b, useNumber, got, want)
+		}
+	}
+	// EachJSONField yields exactly the fields Unmarshal sees, raw.
+	var wantFields map[string]json.RawMessage
+	werr := json.Unmarshal(b, &wantFields)
+	if werr == nil && wantFields == nil { // null
+		werr = errors.New("null")
+	}
+	got := map[string]json.RawMessage{}
+	err := EachJSONField(b, func(k string, raw []byte) error {
+		got[k] = append(json.RawMessage(nil), raw...)
+		return nil
+	})
+	if (err != nil) != (werr != nil) {
+		t.Fatalf("EachJSONField(%q): error %v, encoding/json: %v", b, err, werr)
+	}
+	if err == nil && !reflect.DeepEqual(got, wantFields) {
+		t.Fatalf("EachJSONField(%q) = %q, encoding/json: %q", b, got, wantFields)
+	}
+}
+
+var jsonCases = []string{
+	`{}`, `[]`, `null`, `true`, `false`, `0`, `-0`, `1.5e3`, `-12.25E-2`, `"x"`, ` {"a" : [1, "b", null, {"c":{}}] } `,
+	`{"event":"Shelly:StatusOnChange","deviceId":"b48a0a1cd978","status":{"switch:0":{"id":0,"apower":100.5}}}`,
+	`{"a":1,"a":2}`, `{"\u0061":"\ud83d\ude00 \ud800 é"}`, "\"\xff\xfe\"", `"a\"b\\c\/\b\f\n\r\t"`,
+	`1e400`, `-1e400`, `01`, `1.`, `.5`, `-`, `1e`, `+1`, `[1,]`, `{"a":1,}`, `{"a" 1}`, `{a:1}`, `[1 2]`,
+	`"\x"`, `"\u12"`, "\"a\tb\"", `tru`, `nul`, `{"a":1}x`, `{"a":1} {}`, ``, ` `, `"`, `{"a":`, `[`,
+	strings.Repeat("[", 10000) + strings.Repeat("]", 10000),
+	strings.Repeat("[", 10001) + strings.Repeat("]", 10001),
+	`{"a":` + strings.Repeat(`{"a":`, 10000) + `1` + strings.Repeat("}", 10001),
+}
+
+func TestDecodeJSONMatchesEncodingJSON(t *testing.T) {
+	for _, c := range jsonCases {
+		checkDecodeJSON(t, []byte(c))
+	}
+}
+
+func TestEachJSONFieldStopsOnError(t *testing.T) {
+	stop := errors.New("stop")
+	n := 0
+	err := EachJSONField([]byte(`{"a":1,"b":2}`), func(string, []byte) error { n++; return stop })
+	if err != stop || n != 1 {
+		t.Fatalf("err %v after %d calls, want stop after 1", err, n)
+	}
+	n = 0
+	if err := EachJSONField([]byte(`{"a":1,"b":}`), func(string, []byte) error { n++; return nil }); err == nil || n != 0 {
+		t.Fatalf("broken object: err %v after %d calls, want an error and no call", err, n)
+	}
+}
+
+func FuzzDecodeJSON(f *testing.F) {
+	for _, c := range jsonCases {
+		f.Add([]byte(c))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) { checkDecodeJSON(t, b) })
+}
+
+var benchFrame = []byte(`{"action":"update","deviceid":"1000a00006","apikey":"user-abc","userAgent":"device","params":{"power":"57.30","voltage":"229.81","current":"0.25"},"from":"device","ts":0,"d_seq":1764690000000}`)
+
+func BenchmarkDecodeJSON(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := DecodeJSON(benchFrame, true); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkUnmarshalJSON is the baseline DecodeJSON replaces.
+func BenchmarkUnmarshalJSON(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		var v any
+		if err := json.Unmarshal(benchFrame, &v); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
