@@ -196,12 +196,17 @@ func (f *fleet) applyDelta(d *device, st map[string]any) (vals map[string]any, o
 		}
 		merged[k] = mergeValue(old, nv, 0)
 	}
-	// Keys the other components hold, so collisions resolve as in a full
-	// build: unknown keys sort after every mapped component, so they never
-	// take a key from one.
-	for i, e := range d.view.Entities {
-		if _, touched := merged[d.view.Owners[i]]; !touched {
-			s.used[e.Key] = true
+	// Where keys collided in the full build, mark the keys the other
+	// components hold, so collisions resolve as they did there (unknown keys
+	// sort after every mapped component, so they never take a key from
+	// one). Elsewhere that is a map write per entity of the device for
+	// nothing: a key the full build would now prefix or drop maps to other
+	// entities here, and the check below sends the delta the slow way.
+	if d.view.Collided {
+		for i, e := range d.view.Entities {
+			if _, touched := merged[d.view.Owners[i]]; !touched {
+				s.used[e.Key] = true
+			}
 		}
 	}
 	b := &builder{st: d.status, m: &d.meta, used: s.used, v: &s.v}

@@ -12,28 +12,15 @@ import (
 // same entities, values, targets and changed values, for deltas it takes and
 // falls back on alike.
 func TestStatusDeltaMatchesFullRebuild(t *testing.T) {
-	const id = "b48a0a1cd978"
-	var full struct {
-		Status map[string]any `json:"status"`
-	}
-	if err := json.Unmarshal([]byte(benchFullStatus), &full); err != nil {
-		t.Fatal(err)
-	}
-	// pm1:0 collides with switch:0 on power_0, voltage_0…
-	full.Status["pm1:0"] = map[string]any{"id": 0.0, "apower": 5.0, "voltage": 229.0}
-	fullJSON, _ := json.Marshal(full.Status)
-	decode := func(s string) map[string]any {
-		var m map[string]any
-		if err := json.Unmarshal([]byte(s), &m); err != nil {
-			t.Fatal(err)
-		}
-		return m
-	}
-	fast, ref := newFleet(zerolog.Nop()), newFleet(zerolog.Nop())
-	for _, f := range []*fleet{fast, ref} {
-		f.ensure(id, func(m *meta) { m.Code = "SPSW-104PE16EU" })
-		f.applyStatus(id, decode(string(fullJSON)), true, "")
-	}
+	// pm1:0 collides with switch:0 on power_0, voltage_0…: the delta
+	// marks the keys other components hold. Without it there is no
+	// collision, and pm1:0's first delta is a new component.
+	t.Run("collisions", func(t *testing.T) { checkDeltas(t, true, nil) })
+	t.Run("no collision", func(t *testing.T) { checkDeltas(t, false, map[int]bool{2: false}) })
+}
+
+func checkDeltas(t *testing.T, withPM1 bool, fastOverride map[int]bool) {
+	fast, ref := deltaFleets(t, withPM1)
 	steps := []struct {
 		delta string
 		fast  bool
@@ -55,26 +42,88 @@ func TestStatusDeltaMatchesFullRebuild(t *testing.T) {
 		{`{"switch:1":{"apower":3}}`, true},
 	}
 	for i, s := range steps {
-		fast.mu.Lock()
-		vals, took := fast.applyDelta(fast.devs[id], decode(s.delta))
-		fast.mu.Unlock()
-		inv := false
-		if !took {
-			vals, inv, _ = fast.applyStatus(id, decode(s.delta), false, "")
+		var delta map[string]any
+		if err := json.Unmarshal([]byte(s.delta), &delta); err != nil {
+			t.Fatal(err)
+		}
+		took := applyBoth(t, fast, ref, delta)
+		if want, ok := fastOverride[i]; ok {
+			s.fast = want
 		}
 		if took != s.fast {
 			t.Errorf("step %d %s: fast path taken %v, want %v", i, s.delta, took, s.fast)
 		}
-		ref.mu.Lock()
-		ref.devs[id].undiffed = true // forces the full rebuild
-		ref.mu.Unlock()
-		rvals, rinv, _ := ref.applyStatus(id, decode(s.delta), false, "")
-		if !reflect.DeepEqual(vals, rvals) || inv != rinv {
-			t.Errorf("step %d %s: values %v inv %v, full rebuild %v inv %v", i, s.delta, vals, inv, rvals, rinv)
-		}
-		fd, rd := fast.devs[id], ref.devs[id]
-		if !reflect.DeepEqual(fd.view, rd.view) || !reflect.DeepEqual(fd.status, rd.status) || !reflect.DeepEqual(fd.sent, rd.sent) {
-			t.Fatalf("step %d %s: device differs from a full rebuild\nfast %+v\nfull %+v", i, s.delta, fd.view, rd.view)
+		if i == 0 && fast.devs[deltaDev].view.Collided != withPM1 {
+			t.Fatalf("collided %v, want %v", fast.devs[deltaDev].view.Collided, withPM1)
 		}
 	}
+}
+
+const deltaDev = "b48a0a1cd978"
+
+// deltaFleets are two fleets holding the same Pro 4PM-like device.
+func deltaFleets(t testing.TB, withPM1 bool) (fast, ref *fleet) {
+	var full struct {
+		Status map[string]any `json:"status"`
+	}
+	if err := json.Unmarshal([]byte(benchFullStatus), &full); err != nil {
+		t.Fatal(err)
+	}
+	if withPM1 {
+		full.Status["pm1:0"] = map[string]any{"id": 0.0, "apower": 5.0, "voltage": 229.0}
+	}
+	fullJSON, _ := json.Marshal(full.Status)
+	fast, ref = newFleet(zerolog.Nop()), newFleet(zerolog.Nop())
+	for _, f := range []*fleet{fast, ref} {
+		var st map[string]any
+		_ = json.Unmarshal(fullJSON, &st)
+		f.ensure(deltaDev, func(m *meta) { m.Code = "SPSW-104PE16EU" })
+		f.applyStatus(deltaDev, st, true, "")
+	}
+	return fast, ref
+}
+
+// applyBoth applies a delta to fast as the adapter does (the fast path
+// first) and to ref by a full rebuild, and requires the same outcome. It
+// reports whether the fast path took the delta.
+func applyBoth(t testing.TB, fast, ref *fleet, delta map[string]any) (took bool) {
+	t.Helper()
+	fast.mu.Lock()
+	vals, took := fast.applyDelta(fast.devs[deltaDev], cloneValue(delta, 0).(map[string]any))
+	fast.mu.Unlock()
+	inv := false
+	if !took {
+		vals, inv, _ = fast.applyStatus(deltaDev, cloneValue(delta, 0).(map[string]any), false, "")
+	}
+	ref.mu.Lock()
+	ref.devs[deltaDev].undiffed = true // forces the full rebuild
+	ref.mu.Unlock()
+	rvals, rinv, _ := ref.applyStatus(deltaDev, cloneValue(delta, 0).(map[string]any), false, "")
+	if !reflect.DeepEqual(vals, rvals) || inv != rinv {
+		t.Fatalf("delta %v: values %v inv %v, full rebuild %v inv %v", delta, vals, inv, rvals, rinv)
+	}
+	fd, rd := fast.devs[deltaDev], ref.devs[deltaDev]
+	if !reflect.DeepEqual(fd.view, rd.view) || !reflect.DeepEqual(fd.status, rd.status) || !reflect.DeepEqual(fd.sent, rd.sent) {
+		t.Fatalf("delta %v: device differs from a full rebuild\nfast %+v\nfull %+v", delta, fd.view, rd.view)
+	}
+	return took
+}
+
+// FuzzStatusDelta: whatever two deltas say, the fast path leaves what a
+// full rebuild leaves.
+func FuzzStatusDelta(f *testing.F) {
+	f.Add(true, []byte(`{"pm1:0":{"apower":6.5,"voltage":230}}`), []byte(`{"switch:0":{"apower":1}}`))
+	f.Add(false, []byte(`{"switch:0":{"apower":57.3,"current":0.25}}`), []byte(`{"switch:0":{"pf":0.9}}`))
+	f.Add(false, []byte(`{"switch:3":{"errors":["overpower"]}}`), []byte(`{"cover:0":{"current_pos":150}}`))
+	f.Add(true, []byte(`{"switch:1":{"temperature":{"tC":null}}}`), []byte(`{"input:0":5}`))
+	f.Fuzz(func(t *testing.T, withPM1 bool, d1, d2 []byte) {
+		fast, ref := deltaFleets(t, withPM1)
+		for _, d := range [][]byte{d1, d2} {
+			var delta map[string]any
+			if json.Unmarshal(d, &delta) != nil || len(delta) == 0 {
+				continue
+			}
+			applyBoth(t, fast, ref, delta)
+		}
+	})
 }

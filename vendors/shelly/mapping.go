@@ -58,6 +58,8 @@ type view struct {
 	// Owners[i] is the Gen2 status key Entities[i] was built from ("" for
 	// Gen1, whose entities may draw on several keys).
 	Owners []string
+	// Collided: an entity key was taken already, and was prefixed or dropped.
+	Collided bool
 }
 
 // isGen2Status decides the parser by payload shape: "<component>:<n>" keys
@@ -144,8 +146,11 @@ func buildView(m *meta, st map[string]any, gen2 bool) view {
 // add appends an entity; val is published only when has is true. A key
 // already taken is prefixed with prefix.
 func (b *builder) add(prefix string, e vendors.Entity, val any, has bool) string {
-	if b.used[e.Key] && prefix != "" {
-		e.Key = prefix + "_" + e.Key
+	if b.used[e.Key] {
+		b.v.Collided = true
+		if prefix != "" {
+			e.Key = prefix + "_" + e.Key
+		}
 	}
 	if b.used[e.Key] || !vendors.ValidKey(e.Key) {
 		return ""
@@ -163,6 +168,7 @@ func (b *builder) unknown(k string, v any) {
 	b.v.Unknown = append(b.v.Unknown, k)
 	key := sanitizeKey(k)
 	if key == "" || b.used[key] {
+		b.v.Collided = true
 		key = sanitizeKey("unknown_" + k)
 	}
 	if key != "" && !b.used[key] {
