@@ -108,9 +108,9 @@ func BenchmarkFleetMemory(b *testing.B) {
 		for i := range n {
 			id := "a8032ab1" + strconv.FormatInt(int64(0x1000+i), 16)
 			f.ensure(id, func(m *meta) { m.Code = "SPSW-104PE16EU"; m.Names = []string{"Plug"} })
-			var st, d map[string]any
-			_ = json.Unmarshal(raw, &st)
-			_ = json.Unmarshal(delta, &d)
+			// decoded as the Integrator's frames are
+			st, _ := object(raw)
+			d, _ := object(delta)
 			f.applyStatus(id, st, true, "")
 			f.applyStatus(id, d, false, "")
 		}

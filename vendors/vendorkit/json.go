@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -57,7 +59,7 @@ func EachJSONField(b []byte, fn func(key string, raw []byte) error) error {
 			p.i++
 			p.space()
 		}
-		key, err := p.str()
+		key, err := p.key()
 		if err != nil {
 			return err
 		}
@@ -155,7 +157,7 @@ func (p *jsonParser) object(depth int) (any, error) {
 		if p.i >= len(p.b) || p.b[p.i] != '"' {
 			return nil, p.fail("looking for a key")
 		}
-		key, err := p.str()
+		key, err := p.key()
 		if err != nil {
 			return nil, err
 		}
@@ -239,6 +241,70 @@ func (p *jsonParser) str() (string, error) {
 		return string(p.b[start+1 : p.i-1]), nil
 	}
 	return p.unquote(start, p.i)
+}
+
+// key reads an object key, shared with every earlier use of the same key.
+func (p *jsonParser) key() (string, error) {
+	start := p.i
+	plain, err := p.scanString()
+	if err != nil {
+		return "", err
+	}
+	if plain {
+		return internKey(p.b[start+1 : p.i-1]), nil
+	}
+	return p.unquote(start, p.i)
+}
+
+// internedKeys holds the object keys decoded so far. A fleet's statuses
+// repeat a few hundred keys for every device: sharing one copy of each
+// saves an allocation per key and per frame, and the memory of a copy per
+// device. Readers take no lock: a new key copies the map (new keys stop
+// coming once every kind of device has reported). Bounded, so odd input
+// cannot grow it.
+var (
+	internedKeys   atomic.Pointer[map[string]string]
+	internedKeysMu sync.Mutex
+)
+
+const (
+	maxInternedKeys   = 4096
+	maxInternedKeyLen = 32
+)
+
+func internKey(b []byte) string {
+	if len(b) > maxInternedKeyLen {
+		return string(b)
+	}
+	if m := internedKeys.Load(); m != nil {
+		if s, ok := (*m)[string(b)]; ok {
+			return s
+		}
+	}
+	s := string(b)
+	internedKeysMu.Lock()
+	defer internedKeysMu.Unlock()
+	old := internedKeys.Load()
+	if old != nil && len(*old) >= maxInternedKeys {
+		return s
+	}
+	next := make(map[string]string, 1+len(mapOrNil(old)))
+	for k, v := range mapOrNil(old) {
+		next[k] = v
+	}
+	if v, ok := next[s]; ok { // another reader added it meanwhile
+		return v
+	}
+	next[s] = s
+	internedKeys.Store(&next)
+	return s
+}
+
+func mapOrNil(m *map[string]string) map[string]string {
+	if m == nil {
+		return nil
+	}
+	return *m
 }
 
 // scanString moves past a string (p.i at its opening quote); plain says it

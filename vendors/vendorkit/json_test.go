@@ -6,8 +6,10 @@ import (
 	"errors"
 	"io"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // referenceJSON is what DecodeJSON must match: encoding/json.
@@ -113,5 +115,31 @@ func BenchmarkUnmarshalJSON(b *testing.B) {
 		if err := json.Unmarshal(benchFrame, &v); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestDecodedKeysAreShared(t *testing.T) {
+	a, _ := DecodeJSON([]byte(`{"apower":1}`), false)
+	b, _ := DecodeJSON([]byte(`{"apower":2}`), false)
+	keyOf := func(v any) string {
+		for k := range v.(map[string]any) {
+			return k
+		}
+		return ""
+	}
+	if ka, kb := keyOf(a), keyOf(b); unsafe.StringData(ka) != unsafe.StringData(kb) {
+		t.Fatal("the same key decoded twice is two copies")
+	}
+	long := strings.Repeat("k", maxInternedKeyLen+1)
+	c, _ := DecodeJSON([]byte(`{"`+long+`":1}`), false)
+	d, _ := DecodeJSON([]byte(`{"`+long+`":1}`), false)
+	if unsafe.StringData(keyOf(c)) == unsafe.StringData(keyOf(d)) {
+		t.Fatal("a long key was interned")
+	}
+	for i := range maxInternedKeys + 10 {
+		internKey([]byte("k" + strconv.Itoa(i)))
+	}
+	if n := len(*internedKeys.Load()); n > maxInternedKeys {
+		t.Fatalf("%d interned keys, the bound is %d", n, maxInternedKeys)
 	}
 }
