@@ -53,11 +53,13 @@ type device struct {
 	// full is set once a full status was seen; until then the entities of
 	// the persisted snapshot (base) stay, so a restart does not shrink a
 	// device to the few entities its first delta mentions.
-	full     bool
-	base     map[string]any
-	baseGen  int
-	view     view
-	sent     map[string]any
+	full    bool
+	base    map[string]any
+	baseGen int
+	view    view
+	// prev holds the values last handed on while the view is undiffed
+	// (nil: none yet); otherwise view.Values are what was handed on.
+	prev     map[string]any
 	shape    vendors.Device
 	hasShape bool
 	logged   map[string]bool
@@ -66,8 +68,8 @@ type device struct {
 	// seen: a status (or a persisted snapshot) exists. Devices never seen
 	// stay out of the inventory: there is nothing to show for them yet.
 	seen bool
-	// undiffed: the view was rebuilt since sent was last brought up to date
-	// with all of its values (a settings or grant change).
+	// undiffed: the view was rebuilt since its values were last handed on
+	// (a settings or grant change).
 	undiffed bool
 }
 
@@ -107,7 +109,7 @@ func (f *fleet) ensure(id string, upd func(*meta)) bool {
 	defer f.mu.Unlock()
 	d, ok := f.devs[id]
 	if !ok {
-		d = &device{id: id, online: -1, status: map[string]any{}, sent: map[string]any{}}
+		d = &device{id: id, online: -1, status: map[string]any{}}
 		f.devs[id] = d
 	}
 	before := d.meta
@@ -244,15 +246,15 @@ func (f *fleet) applyDelta(d *device, st map[string]any) (vals map[string]any, o
 		}
 	}
 	for k, v := range b.v.Values {
+		old, had := d.view.Values[k]
 		d.view.Values[k] = v
-		if old, ok := d.sent[k]; ok && vendors.EqualValue(old, v) {
+		if had && vendors.EqualValue(old, v) {
 			continue
 		}
 		if vals == nil {
 			vals = map[string]any{}
 		}
 		vals[k] = v
-		d.sent[k] = v
 	}
 	return vals, true
 }
@@ -444,6 +446,9 @@ func (f *fleet) recompute(d *device) bool {
 		}
 	}
 	v.Entities = vendors.InternEntities(v.Entities)
+	if !d.undiffed {
+		d.prev = d.view.Values
+	}
 	d.view = v
 	d.undiffed = true
 	shape := vendors.Device{
@@ -478,19 +483,19 @@ func deviceName(d *device) string {
 	return modelName(d.meta.Code) + " " + short
 }
 
-// diffLocked returns the values that changed since last sent.
+// diffLocked returns the values that changed since they were last handed on.
 func (f *fleet) diffLocked(d *device) map[string]any {
 	var out map[string]any
 	for k, v := range d.view.Values {
-		if old, ok := d.sent[k]; ok && vendors.EqualValue(old, v) {
+		if old, ok := d.prev[k]; ok && vendors.EqualValue(old, v) {
 			continue
 		}
 		if out == nil {
 			out = map[string]any{}
 		}
 		out[k] = v
-		d.sent[k] = v
 	}
+	d.prev = nil
 	return out
 }
 
@@ -584,7 +589,7 @@ func (f *fleet) restore(store vendors.Store, want map[string]bool) error {
 		}
 		d, ok := f.devs[id]
 		if !ok {
-			d = &device{id: id, online: -1, status: map[string]any{}, sent: map[string]any{}}
+			d = &device{id: id, online: -1, status: map[string]any{}}
 			f.devs[id] = d
 		}
 		d.meta = s.Meta

@@ -96,14 +96,15 @@ func applyBoth(t testing.TB, fast, ref *fleet, delta map[string]any) (took bool)
 		vals, inv, _ = fast.applyStatus(deltaDev, cloneValue(delta, 0).(map[string]any), false, "")
 	}
 	ref.mu.Lock()
-	ref.devs[deltaDev].undiffed = true // forces the full rebuild
+	rd := ref.devs[deltaDev]
+	rd.prev, rd.undiffed = rd.view.Values, true // forces the full rebuild
 	ref.mu.Unlock()
 	rvals, rinv, _ := ref.applyStatus(deltaDev, cloneValue(delta, 0).(map[string]any), false, "")
 	if !reflect.DeepEqual(vals, rvals) || inv != rinv {
 		t.Fatalf("delta %v: values %v inv %v, full rebuild %v inv %v", delta, vals, inv, rvals, rinv)
 	}
-	fd, rd := fast.devs[deltaDev], ref.devs[deltaDev]
-	if !reflect.DeepEqual(fd.view, rd.view) || !reflect.DeepEqual(fd.status, rd.status) || !reflect.DeepEqual(fd.sent, rd.sent) {
+	fd := fast.devs[deltaDev]
+	if !reflect.DeepEqual(fd.view, rd.view) || !reflect.DeepEqual(fd.status, rd.status) || fd.prev != nil || rd.prev != nil {
 		t.Fatalf("delta %v: device differs from a full rebuild\nfast %+v\nfull %+v", delta, fd.view, rd.view)
 	}
 	return took
@@ -126,4 +127,26 @@ func FuzzStatusDelta(f *testing.F) {
 			applyBoth(t, fast, ref, delta)
 		}
 	})
+}
+
+// After a rebuild of the view (a settings change here), only the values
+// that changed since they were last handed on go out again.
+func TestRebuildHandsOnOnlyChanges(t *testing.T) {
+	f, _ := deltaFleets(t, false)
+	if _, _, ok := f.applySettings(deltaDev, map[string]any{"name": "Hall"}); !ok {
+		t.Fatal("settings not applied")
+	}
+	st, _ := object([]byte(`{"switch:0":{"apower":33.3}}`))
+	vals, _, ok := f.applyStatus(deltaDev, st, false, "")
+	if !ok || !reflect.DeepEqual(vals, map[string]any{"power_0": 33.3}) {
+		t.Fatalf("values after the rebuild: %v, want only power_0", vals)
+	}
+	// and nothing at all when nothing changed
+	st, _ = object([]byte(`{"switch:0":{"apower":33.3}}`))
+	if _, _, ok := f.applySettings(deltaDev, map[string]any{"name": "Hall 2"}); !ok {
+		t.Fatal("settings not applied")
+	}
+	if vals, _, _ := f.applyStatus(deltaDev, st, false, ""); len(vals) != 0 {
+		t.Fatalf("values with nothing changed: %v", vals)
+	}
 }
