@@ -3,6 +3,8 @@ package ewelink
 import (
 	"strconv"
 	"testing"
+
+	"github.com/rs/zerolog"
 )
 
 // BenchmarkDecodeUpdate decodes a device report from the WebSocket: the
@@ -38,6 +40,7 @@ app_id: id
 app_secret: secret
 region: eu`, b.TempDir())
 	a.sink = countSink{}
+	a.log = a.log.Level(zerolog.InfoLevel) // the bridge's default: no debug line per report
 	a.applyList([]deviceData{{DeviceID: "1000a00006", Name: "plug", Online: true,
 		Params: []byte(`{"switch":"on","power":"57.30","voltage":"229.81","current":"0.25","fwVersion":"3.5.0","rssi":-60,"startup":"stay","pulse":"off","pulseWidth":500,"sledOnline":"on"}`),
 		Extra: struct {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/cloud2mqtt/cloud2mqtt/vendors"
 )
@@ -118,6 +119,12 @@ func (t *thing) build() bool {
 // values computes every entity value from the params.
 func (t *thing) values() map[string]any {
 	out := map[string]any{}
+	t.valuesInto(out)
+	return out
+}
+
+// valuesInto computes every entity value from the params into out.
+func (t *thing) valuesInto(out map[string]any) {
 	for _, f := range t.spec.features {
 		f.values(t, out)
 	}
@@ -126,8 +133,11 @@ func (t *thing) values() map[string]any {
 			delete(out, k)
 		}
 	}
-	return out
 }
+
+// valueScratch recycles the maps diff computes a report's values in: one
+// per report was most of the adapter's garbage.
+var valueScratch = sync.Pool{New: func() any { return map[string]any{} }}
 
 // stateKey reports keys that are state without being entities (a cover's
 // position, a fan's percentage).
@@ -145,7 +155,12 @@ func (t *thing) stateKey(k string) bool {
 
 // diff returns the values that changed since the last call and remembers them.
 func (t *thing) diff() map[string]any {
-	cur := t.values()
+	cur := valueScratch.Get().(map[string]any)
+	defer func() {
+		clear(cur)
+		valueScratch.Put(cur)
+	}()
+	t.valuesInto(cur)
 	if t.last == nil {
 		t.last = map[string]any{}
 	}
