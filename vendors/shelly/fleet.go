@@ -29,6 +29,16 @@ type deltaScratch struct {
 	merged map[string]any
 	used   map[string]bool
 	v      view
+	undo   []fieldUndo
+}
+
+// fieldUndo is a status field as it was before a delta was merged into its
+// component in place, so a delta the fast path refuses leaves no trace.
+type fieldUndo struct {
+	comp map[string]any
+	key  string
+	old  any
+	had  bool
 }
 
 func (s *deltaScratch) reset() {
@@ -41,7 +51,21 @@ func (s *deltaScratch) reset() {
 	clear(s.v.Values)
 	clear(s.v.Targets)
 	s.v.Entities, s.v.Owners, s.v.Unknown = s.v.Entities[:0], s.v.Owners[:0], s.v.Unknown[:0]
-	s.v.MAC, s.v.FW = "", ""
+	s.v.MAC, s.v.FW, s.v.Collided = "", "", false
+	s.undo = s.undo[:0]
+}
+
+// undoMerge restores the fields a refused delta changed.
+func (s *deltaScratch) undoMerge() {
+	for i := len(s.undo) - 1; i >= 0; i-- {
+		u := s.undo[i]
+		if u.had {
+			u.comp[u.key] = u.old
+		} else {
+			delete(u.comp, u.key)
+		}
+	}
+	s.undo = s.undo[:0]
 }
 
 type device struct {
@@ -191,12 +215,23 @@ func (f *fleet) applyDelta(d *device, st map[string]any) (vals map[string]any, o
 	s.reset()
 	merged := s.merged
 	for k, v := range st {
-		nv, isObj := obj(v)
-		old, hadObj := obj(d.status[k])
+		_, isObj := obj(v)
+		_, hadObj := obj(d.status[k])
 		if _, _, isComp := splitComp(k); !isComp || !isObj || !hadObj || slices.Contains(d.view.Unknown, k) {
 			return nil, false
 		}
-		merged[k] = mergeValue(old, nv, 0)
+	}
+	// Merge into the components in place (as mergeValue would into a
+	// copy), remembering what to undo if the delta is refused below.
+	for k, v := range st {
+		nv, _ := obj(v)
+		comp, _ := obj(d.status[k])
+		for f, x := range nv {
+			old, had := comp[f]
+			s.undo = append(s.undo, fieldUndo{comp, f, old, had})
+			comp[f] = mergeValue(old, x, 1)
+		}
+		merged[k] = comp
 	}
 	// Where keys collided in the full build, mark the keys the other
 	// components hold, so collisions resolve as they did there (unknown keys
@@ -223,20 +258,20 @@ func (f *fleet) applyDelta(d *device, st map[string]any) (vals map[string]any, o
 			continue
 		}
 		if j >= len(b.v.Entities) || b.v.Owners[j] != d.view.Owners[i] || !d.view.Entities[i].Equal(&b.v.Entities[j]) {
+			s.undoMerge()
 			return nil, false
 		}
 		t, had := d.view.Targets[e.Key]
 		nt, has := b.v.Targets[e.Key]
 		if had != has || (had && !t.equal(nt)) {
+			s.undoMerge()
 			return nil, false
 		}
 		j++
 	}
 	if j != len(b.v.Entities) {
+		s.undoMerge()
 		return nil, false
-	}
-	for k, v := range merged {
-		d.status[k] = v
 	}
 	for _, e := range b.v.Entities {
 		dropValue(d.view.Values, b.v.Values, e.Key)

@@ -89,7 +89,11 @@ func deltaFleets(t testing.TB, withPM1 bool) (fast, ref *fleet) {
 func applyBoth(t testing.TB, fast, ref *fleet, delta map[string]any) (took bool) {
 	t.Helper()
 	fast.mu.Lock()
+	before := cloneValue(fast.devs[deltaDev].status, 0)
 	vals, took := fast.applyDelta(fast.devs[deltaDev], cloneValue(delta, 0).(map[string]any))
+	if !took && !reflect.DeepEqual(fast.devs[deltaDev].status, before) {
+		t.Fatalf("delta %v: refused, but the status changed", delta)
+	}
 	fast.mu.Unlock()
 	inv := false
 	if !took {
