@@ -287,8 +287,12 @@ func decodeUseNumber(b []byte, v any) error {
 	return dec.Decode(v)
 }
 
-// copyJSON deep-copies a JSON-like value.
+// copyJSON deep-copies a JSON-like value (numbers come back as json.Number).
 func copyJSON[T any](v T) T {
+	switch any(v).(type) {
+	case string, bool, json.Number, nil: // immutable, and already in the decoded form
+		return v
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return v
