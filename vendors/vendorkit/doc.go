@@ -1,5 +1,5 @@
 // Package vendorkit is the plumbing vendor adapters share: backoff with jitter,
 // a priority rate limiter, an instrumented HTTP client that never leaks secrets
-// in errors, a reconnecting session loop for streams, an atomic file store and
-// a log redactor.
+// in errors, a reconnecting session loop for streams, an atomic file store, a
+// log redactor, and a one-pass JSON decoder for the per-event paths.
 package vendorkit

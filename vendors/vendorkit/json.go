@@ -2,6 +2,7 @@ package vendorkit
 
 import (
 	"encoding/json"
+	"maps"
 	"strconv"
 	"strings"
 	"sync"
@@ -284,27 +285,19 @@ func internKey(b []byte) string {
 	s := string(b)
 	internedKeysMu.Lock()
 	defer internedKeysMu.Unlock()
-	old := internedKeys.Load()
-	if old != nil && len(*old) >= maxInternedKeys {
-		return s
-	}
-	next := make(map[string]string, 1+len(mapOrNil(old)))
-	for k, v := range mapOrNil(old) {
-		next[k] = v
-	}
-	if v, ok := next[s]; ok { // another reader added it meanwhile
-		return v
+	next := map[string]string{}
+	if old := internedKeys.Load(); old != nil {
+		if v, ok := (*old)[s]; ok { // added meanwhile
+			return v
+		}
+		if len(*old) >= maxInternedKeys {
+			return s
+		}
+		next = maps.Clone(*old)
 	}
 	next[s] = s
 	internedKeys.Store(&next)
 	return s
-}
-
-func mapOrNil(m *map[string]string) map[string]string {
-	if m == nil {
-		return nil
-	}
-	return *m
 }
 
 // scanString moves past a string (p.i at its opening quote); plain says it
@@ -479,15 +472,8 @@ func SetJSONString(raw []byte, dst *string) error {
 	}
 	s, ok := v.(string)
 	if !ok {
-		return &jsonError{What: "a string field holds " + truncateJSON(raw)}
+		return &jsonError{What: "a string field holds another kind of value"}
 	}
 	*dst = s
 	return nil
-}
-
-func truncateJSON(raw []byte) string {
-	if len(raw) > 20 {
-		return string(raw[:20]) + "…"
-	}
-	return string(raw)
 }
