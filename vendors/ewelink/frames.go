@@ -39,49 +39,30 @@ func decodeFrame(b []byte) (frame, error) {
 		return frame{}, fmt.Errorf("websocket frame is not a JSON object: %.20q", b)
 	}
 	var f frame
-	if err := vendorkit.EachJSONField(b, f.set); err != nil {
+	if err := vendorkit.DecodeJSONFields(b, f.fields()); err != nil {
 		return frame{}, fmt.Errorf("websocket frame: %w", err)
 	}
 	return f, nil
 }
 
-// set stores one field of the frame; raw values are copied, as the reader
-// reuses its buffer.
-func (f *frame) set(key string, raw []byte) error {
-	var str *string
-	var dst *json.RawMessage
-	switch {
-	case vendorkit.JSONName(key, "action"):
-		str = &f.Action
-	case vendorkit.JSONName(key, "deviceid"):
-		str = &f.DeviceID
-	case vendorkit.JSONName(key, "apikey"):
-		str = &f.APIKey
-	case vendorkit.JSONName(key, "reason"):
-		str = &f.Reason
-	case vendorkit.JSONName(key, "userAgent"):
-		str = &f.UserAgent
-	case vendorkit.JSONName(key, "sequence"):
-		return f.Sequence.UnmarshalJSON(raw)
-	case vendorkit.JSONName(key, "error"):
-		if string(raw) == "null" {
-			f.Error = nil
-			return nil
-		}
-		f.Error = new(flexInt)
-		return f.Error.UnmarshalJSON(raw)
-	case vendorkit.JSONName(key, "params"):
-		dst = &f.Params
-	case vendorkit.JSONName(key, "config"):
-		dst = &f.Config
-	default:
+// fields are the frame's JSON fields.
+func (f *frame) fields() []vendorkit.JSONField {
+	return []vendorkit.JSONField{
+		{Name: "action", Dst: &f.Action}, {Name: "deviceid", Dst: &f.DeviceID}, {Name: "apikey", Dst: &f.APIKey},
+		{Name: "sequence", Dst: f.Sequence.UnmarshalJSON}, {Name: "error", Dst: f.setError}, {Name: "reason", Dst: &f.Reason},
+		{Name: "userAgent", Dst: &f.UserAgent}, {Name: "params", Dst: &f.Params}, {Name: "config", Dst: &f.Config},
+	}
+}
+
+// setError decodes the error code as json.Unmarshal does into a *flexInt:
+// null makes it nil.
+func (f *frame) setError(raw []byte) error {
+	if string(raw) == "null" {
+		f.Error = nil
 		return nil
 	}
-	if str != nil {
-		return vendorkit.SetJSONString(raw, str)
-	}
-	*dst = append((*dst)[:0], raw...)
-	return nil
+	f.Error = new(flexInt)
+	return f.Error.UnmarshalJSON(raw)
 }
 
 // code is the frame's error code (0 when absent).

@@ -52,7 +52,7 @@ func decodeFrame(b []byte) (frame, error) {
 	if len(b) == 0 || b[0] != '{' {
 		return f, errors.New("frame is not a JSON object")
 	}
-	if err := vendorkit.EachJSONField(b, f.set); err != nil {
+	if err := vendorkit.DecodeJSONFields(b, f.fields()); err != nil {
 		return frame{}, errors.New("frame is not valid JSON")
 	}
 	if f.Event == "" || len(f.Event) > maxEventLen {
@@ -61,34 +61,13 @@ func decodeFrame(b []byte) (frame, error) {
 	return f, nil
 }
 
-// set stores one field of the frame; raw values are copied, as the reader
-// reuses its buffer.
-func (f *frame) set(key string, raw []byte) error {
-	var dst *json.RawMessage
-	switch {
-	case vendorkit.JSONName(key, "event"):
-		return vendorkit.SetJSONString(raw, &f.Event)
-	case vendorkit.JSONName(key, "deviceId"):
-		dst = &f.DeviceID
-	case vendorkit.JSONName(key, "device_id"):
-		dst = &f.DevID2
-	case vendorkit.JSONName(key, "device"):
-		dst = &f.Device
-	case vendorkit.JSONName(key, "status"):
-		dst = &f.Status
-	case vendorkit.JSONName(key, "settings"):
-		dst = &f.Settings
-	case vendorkit.JSONName(key, "online"):
-		dst = &f.Online
-	case vendorkit.JSONName(key, "trid"):
-		dst = &f.Trid
-	case vendorkit.JSONName(key, "data"):
-		dst = &f.Data
-	default:
-		return nil
+// fields are the frame's JSON fields.
+func (f *frame) fields() []vendorkit.JSONField {
+	return []vendorkit.JSONField{
+		{Name: "event", Dst: &f.Event}, {Name: "deviceId", Dst: &f.DeviceID}, {Name: "device_id", Dst: &f.DevID2},
+		{Name: "device", Dst: &f.Device}, {Name: "status", Dst: &f.Status}, {Name: "settings", Dst: &f.Settings},
+		{Name: "online", Dst: &f.Online}, {Name: "trid", Dst: &f.Trid}, {Name: "data", Dst: &f.Data},
 	}
-	*dst = append((*dst)[:0], raw...)
-	return nil
 }
 
 // wireID is the device id as sent: device.id (Real Time Events), then

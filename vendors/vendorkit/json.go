@@ -50,31 +50,23 @@ func EachJSONField(b []byte, fn func(key string, raw []byte) error) error {
 	}
 	p.i = 0
 	p.space()
-	p.i++ // '{'
-	for {
-		p.space()
-		if b[p.i] == '}' {
-			return nil
-		}
-		if b[p.i] == ',' {
-			p.i++
-			p.space()
-		}
-		key, err := p.key()
+	done, _ := p.enter(1, '}')
+	for !done {
+		key, err := p.fieldKey()
 		if err != nil {
 			return err
 		}
 		p.space()
-		p.i++ // ':'
-		p.space()
 		start := p.i
-		if err := p.skip(0); err != nil {
+		if err := p.skip(1); err != nil {
 			return err
 		}
 		if err := fn(key, b[start:p.i]); err != nil {
 			return err
 		}
+		done, _ = p.next('}')
 	}
+	return nil
 }
 
 // maxJSONDepth is encoding/json's nesting limit.
@@ -129,7 +121,7 @@ func (p *jsonParser) decode(depth int) (any, error) {
 	case c == '[':
 		return p.array(depth + 1)
 	case c == '"':
-		return p.str()
+		return p.readString(false)
 	case c == '-' || c >= '0' && c <= '9':
 		return p.number()
 	case c == 't':
@@ -143,82 +135,91 @@ func (p *jsonParser) decode(depth int) (any, error) {
 }
 
 func (p *jsonParser) object(depth int) (any, error) {
-	if depth > maxJSONDepth {
-		return nil, p.fail("beyond the nesting limit")
-	}
-	p.i++ // '{'
 	m := map[string]any{}
-	p.space()
-	if p.i < len(p.b) && p.b[p.i] == '}' {
-		p.i++
-		return m, nil
-	}
-	for {
-		p.space()
-		if p.i >= len(p.b) || p.b[p.i] != '"' {
-			return nil, p.fail("looking for a key")
+	done, err := p.enter(depth, '}')
+	for !done && err == nil {
+		key, kerr := p.fieldKey()
+		if kerr != nil {
+			return nil, kerr
 		}
-		key, err := p.key()
-		if err != nil {
-			return nil, err
-		}
-		p.space()
-		if p.i >= len(p.b) || p.b[p.i] != ':' {
-			return nil, p.fail("after a key")
-		}
-		p.i++
-		v, err := p.decode(depth)
-		if err != nil {
-			return nil, err
+		v, verr := p.decode(depth)
+		if verr != nil {
+			return nil, verr
 		}
 		m[key] = v
-		p.space()
-		if p.i >= len(p.b) {
-			return nil, p.fail("in an object")
-		}
-		switch p.b[p.i] {
-		case ',':
-			p.i++
-		case '}':
-			p.i++
-			return m, nil
-		default:
-			return nil, p.fail("in an object")
-		}
+		done, err = p.next('}')
 	}
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 func (p *jsonParser) array(depth int) (any, error) {
-	if depth > maxJSONDepth {
-		return nil, p.fail("beyond the nesting limit")
-	}
-	p.i++ // '['
 	a := []any{}
-	p.space()
-	if p.i < len(p.b) && p.b[p.i] == ']' {
-		p.i++
-		return a, nil
-	}
-	for {
-		v, err := p.decode(depth)
-		if err != nil {
-			return nil, err
+	done, err := p.enter(depth, ']')
+	for !done && err == nil {
+		v, verr := p.decode(depth)
+		if verr != nil {
+			return nil, verr
 		}
 		a = append(a, v)
-		p.space()
-		if p.i >= len(p.b) {
-			return nil, p.fail("in an array")
-		}
+		done, err = p.next(']')
+	}
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// enter moves past the '{' or '[' that opens a container at depth; done
+// says the closing byte followed at once.
+func (p *jsonParser) enter(depth int, end byte) (done bool, err error) {
+	if depth > maxJSONDepth {
+		return false, p.fail("beyond the nesting limit")
+	}
+	p.i++
+	p.space()
+	if p.i < len(p.b) && p.b[p.i] == end {
+		p.i++
+		return true, nil
+	}
+	return false, nil
+}
+
+// fieldKey reads an object key and the colon after it.
+func (p *jsonParser) fieldKey() (string, error) {
+	p.space()
+	if p.i >= len(p.b) || p.b[p.i] != '"' {
+		return "", p.fail("looking for a key")
+	}
+	key, err := p.readString(true)
+	if err != nil {
+		return "", err
+	}
+	p.space()
+	if p.i >= len(p.b) || p.b[p.i] != ':' {
+		return "", p.fail("after a key")
+	}
+	p.i++
+	return key, nil
+}
+
+// next moves past the comma or the closing byte after an element; done
+// says it was the closing one.
+func (p *jsonParser) next(end byte) (done bool, err error) {
+	p.space()
+	if p.i < len(p.b) {
 		switch p.b[p.i] {
 		case ',':
 			p.i++
-		case ']':
+			return false, nil
+		case end:
 			p.i++
-			return a, nil
-		default:
-			return nil, p.fail("in an array")
+			return true, nil
 		}
 	}
+	return false, p.fail("in a container")
 }
 
 func (p *jsonParser) word(w string) error {
@@ -229,32 +230,22 @@ func (p *jsonParser) word(w string) error {
 	return nil
 }
 
-// str reads a string. Plain ASCII is copied as it is; escapes and other
-// bytes go to encoding/json, so invalid UTF-8 and lone surrogates become
-// U+FFFD exactly as Unmarshal makes them.
-func (p *jsonParser) str() (string, error) {
+// readString reads a string; keys (intern) share one copy per key. Plain
+// ASCII is copied as it is; escapes and other bytes go to encoding/json, so
+// invalid UTF-8 and lone surrogates become U+FFFD exactly as Unmarshal
+// makes them.
+func (p *jsonParser) readString(intern bool) (string, error) {
 	start := p.i
 	plain, err := p.scanString()
-	if err != nil {
+	switch {
+	case err != nil:
 		return "", err
-	}
-	if plain {
-		return string(p.b[start+1 : p.i-1]), nil
-	}
-	return p.unquote(start, p.i)
-}
-
-// key reads an object key, shared with every earlier use of the same key.
-func (p *jsonParser) key() (string, error) {
-	start := p.i
-	plain, err := p.scanString()
-	if err != nil {
-		return "", err
-	}
-	if plain {
+	case !plain:
+		return p.unquote(start, p.i)
+	case intern:
 		return internKey(p.b[start+1 : p.i-1]), nil
 	}
-	return p.unquote(start, p.i)
+	return string(p.b[start+1 : p.i-1]), nil
 }
 
 // internedKeys holds the object keys decoded so far. A fleet's statuses
@@ -396,51 +387,23 @@ func (p *jsonParser) skip(depth int) error {
 	}
 	switch c := p.b[p.i]; {
 	case c == '{' || c == '[':
-		if depth+1 > maxJSONDepth {
-			return p.fail("beyond the nesting limit")
-		}
 		end := byte('}')
 		if c == '[' {
 			end = ']'
 		}
-		p.i++
-		p.space()
-		if p.i < len(p.b) && p.b[p.i] == end {
-			p.i++
-			return nil
-		}
-		for {
+		done, err := p.enter(depth+1, end)
+		for !done && err == nil {
 			if end == '}' {
-				p.space()
-				if p.i >= len(p.b) || p.b[p.i] != '"' {
-					return p.fail("looking for a key")
-				}
-				if err := p.skip(depth + 1); err != nil { // the key
+				if _, err = p.fieldKey(); err != nil {
 					return err
 				}
-				p.space()
-				if p.i >= len(p.b) || p.b[p.i] != ':' {
-					return p.fail("after a key")
-				}
-				p.i++
 			}
-			if err := p.skip(depth + 1); err != nil {
+			if err = p.skip(depth + 1); err != nil {
 				return err
 			}
-			p.space()
-			if p.i >= len(p.b) {
-				return p.fail("in a container")
-			}
-			switch p.b[p.i] {
-			case ',':
-				p.i++
-			case end:
-				p.i++
-				return nil
-			default:
-				return p.fail("in a container")
-			}
+			done, err = p.next(end)
 		}
+		return err
 	case c == '"':
 		start := p.i
 		plain, err := p.scanString()
@@ -456,9 +419,51 @@ func (p *jsonParser) skip(depth int) error {
 	}
 }
 
-// JSONName reports whether an object key selects the struct field whose JSON
-// name is name, as Unmarshal matches them: exactly, else ignoring case.
-func JSONName(key, name string) bool { return key == name || strings.EqualFold(key, name) }
+// JSONField is where DecodeJSONFields stores the object field named Name:
+// Dst is a *string, a *json.RawMessage (a copy of the raw value) or a
+// func(raw []byte) error for any other type. (Not a json.Unmarshaler: a
+// call through an interface would move the caller's struct to the heap.)
+type JSONField struct {
+	Name string
+	Dst  any
+}
+
+// DecodeJSONFields reads the object b into fields as json.Unmarshal reads
+// it into a struct with those fields: names match exactly, else ignoring
+// case; a repeated key overwrites; unknown keys are skipped. Raw values are
+// copied, so b may be reused afterwards.
+func DecodeJSONFields(b []byte, fields []JSONField) error {
+	return EachJSONField(b, func(key string, raw []byte) error {
+		f := jsonFieldFor(fields, key)
+		if f == nil {
+			return nil
+		}
+		switch d := f.Dst.(type) {
+		case *string:
+			return SetJSONString(raw, d)
+		case *json.RawMessage:
+			*d = append((*d)[:0], raw...)
+			return nil
+		case func([]byte) error:
+			return d(raw)
+		}
+		return &jsonError{What: "field " + f.Name + " has a destination of an unsupported type"}
+	})
+}
+
+func jsonFieldFor(fields []JSONField, key string) *JSONField {
+	for i := range fields {
+		if fields[i].Name == key {
+			return &fields[i]
+		}
+	}
+	for i := range fields {
+		if strings.EqualFold(fields[i].Name, key) {
+			return &fields[i]
+		}
+	}
+	return nil
+}
 
 // SetJSONString decodes a raw value into a string field as Unmarshal does:
 // null leaves it as it is; anything but a string is an error.

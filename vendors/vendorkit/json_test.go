@@ -143,3 +143,28 @@ func TestDecodedKeysAreShared(t *testing.T) {
 		t.Fatalf("%d interned keys, the bound is %d", n, maxInternedKeys)
 	}
 }
+
+func TestDecodeJSONFields(t *testing.T) {
+	var name, upper string
+	var raw json.RawMessage
+	var seen []byte
+	fields := []JSONField{
+		{Name: "Name", Dst: &upper}, {Name: "name", Dst: &name}, {Name: "raw", Dst: &raw},
+		{Name: "f", Dst: func(b []byte) error { seen = append(seen, b...); return nil }},
+	}
+	in := []byte(`{"name":"exact","NAME":"folded","raw":[1, 2],"f":true,"other":{}}`)
+	if err := DecodeJSONFields(in, fields); err != nil {
+		t.Fatal(err)
+	}
+	// "name" matches its field exactly; "NAME" goes to the first field it folds to, as in encoding/json.
+	if name != "exact" || upper != "folded" || string(raw) != "[1, 2]" || string(seen) != "true" {
+		t.Fatalf("name %q, Name %q, raw %s, f saw %s", name, upper, raw, seen)
+	}
+	copy(in, bytes.Repeat([]byte("x"), len(in)))
+	if string(raw) != "[1, 2]" {
+		t.Fatal("a raw value aliases the input")
+	}
+	if err := DecodeJSONFields([]byte(`{"n":1}`), []JSONField{{Name: "n", Dst: new(int)}}); err == nil {
+		t.Fatal("an unsupported destination gave no error")
+	}
+}
