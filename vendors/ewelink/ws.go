@@ -243,9 +243,10 @@ func (w *wsConn) writer() {
 
 func (w *wsConn) reader() {
 	defer w.wg.Done()
-	frames := vendorkit.WSReader{Conn: w.c}
+	frames := vendorkit.NewWSReader(w.ctx, w.c)
+	defer frames.Stop()
 	for {
-		typ, data, err := frames.Read(w.ctx)
+		typ, data, err := frames.Read()
 		if err != nil {
 			w.cancel(fmt.Errorf("websocket read: %w", vendorkit.ScrubError(err)))
 			return

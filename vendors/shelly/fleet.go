@@ -233,31 +233,53 @@ func (f *fleet) applyDelta(d *device, st map[string]any) (vals map[string]any, o
 		}
 		merged[k] = comp
 	}
+	// A delta mostly touches one component: compare owners with it rather
+	// than look each of the device's entities up in merged.
+	var only string
+	if len(merged) == 1 {
+		for k := range merged {
+			only = k
+		}
+	}
+	touched := func(owner string) bool {
+		if only != "" {
+			return owner == only
+		}
+		_, ok := merged[owner]
+		return ok
+	}
 	// Where keys collided in the full build, mark the keys the other
 	// components hold, so collisions resolve as they did there (unknown keys
 	// sort after every mapped component, so they never take a key from
-	// one). Elsewhere that is a map write per entity of the device for
-	// nothing: a key the full build would now prefix or drop maps to other
-	// entities here, and the check below sends the delta the slow way.
+	// one). Elsewhere the builder tracks no keys, which would be map writes
+	// for nothing: a key the full build would now prefix or drop maps to
+	// other entities here, and the check below sends the delta the slow way.
+	b := &builder{st: d.status, m: &d.meta, v: &s.v}
 	if d.view.Collided {
-		for i, e := range d.view.Entities {
-			if _, touched := merged[d.view.Owners[i]]; !touched {
-				s.used[e.Key] = true
+		b.used = s.used
+		for i := range d.view.Entities {
+			if !touched(d.view.Owners[i]) {
+				s.used[d.view.Entities[i].Key] = true
 			}
 		}
 	}
-	b := &builder{st: d.status, m: &d.meta, used: s.used, v: &s.v}
-	b.gen2Counts(d.status) // the delta adds no key, so the counts hold
-	for _, k := range sortedKeys(merged, rankGen2) {
-		b.gen2Key(k, merged[k])
+	// The delta adds no key, so the counts of the full build hold.
+	b.multi, b.temps = d.view.Multi, d.view.Temps
+	if only != "" {
+		b.gen2Key(only, merged[only])
+	} else {
+		for _, k := range sortedKeys(merged, rankGen2) {
+			b.gen2Key(k, merged[k])
+		}
 	}
 	// The components must map to the very entities and targets they had.
 	j := 0
-	for i, e := range d.view.Entities {
-		if _, touched := merged[d.view.Owners[i]]; !touched {
+	for i := range d.view.Entities {
+		e := &d.view.Entities[i] // by pointer: an Entity is a large struct
+		if !touched(d.view.Owners[i]) {
 			continue
 		}
-		if j >= len(b.v.Entities) || b.v.Owners[j] != d.view.Owners[i] || !d.view.Entities[i].Equal(&b.v.Entities[j]) {
+		if j >= len(b.v.Entities) || b.v.Owners[j] != d.view.Owners[i] || !e.Equal(&b.v.Entities[j]) {
 			s.undoMerge()
 			return nil, false
 		}
@@ -273,7 +295,8 @@ func (f *fleet) applyDelta(d *device, st map[string]any) (vals map[string]any, o
 		s.undoMerge()
 		return nil, false
 	}
-	for _, e := range b.v.Entities {
+	for i := range b.v.Entities {
+		e := &b.v.Entities[i]
 		dropValue(d.view.Values, b.v.Values, e.Key)
 		if e.Cover != nil {
 			dropValue(d.view.Values, b.v.Values, e.Cover.PositionKey)

@@ -147,9 +147,10 @@ func (a *integrator) session(ctx context.Context, h *hostConn) error {
 	a.report(nil)
 	wg.Go(func() { a.verifyHost(sctx, h, conn) })
 	wg.Go(func() { a.keepalive(sctx, conn) })
-	frames := vendorkit.WSReader{Conn: conn}
+	frames := vendorkit.NewWSReader(sctx, conn)
+	defer frames.Stop()
 	for {
-		typ, data, err := frames.Read(sctx)
+		typ, data, err := frames.Read()
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()

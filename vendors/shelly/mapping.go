@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/cloud2mqtt/cloud2mqtt/vendors"
+	"github.com/cloud2mqtt/cloud2mqtt/vendors/vendorkit"
 )
 
 // meta is what the cloud says about a device besides its status.
@@ -60,6 +61,9 @@ type view struct {
 	Owners []string
 	// Collided: an entity key was taken already, and was prefixed or dropped.
 	Collided bool
+	// Multi and Temps are the Gen2 counts the build used (see gen2Counts).
+	Multi bool
+	Temps int
 }
 
 // isGen2Status decides the parser by payload shape: "<component>:<n>" keys
@@ -155,13 +159,21 @@ func (b *builder) add(prefix string, e vendors.Entity, val any, has bool) string
 	if b.used[e.Key] || !vendors.ValidKey(e.Key) {
 		return ""
 	}
-	b.used[e.Key] = true
+	b.take(e.Key)
 	b.v.Entities = append(b.v.Entities, e)
 	b.v.Owners = append(b.v.Owners, b.cur)
 	if has {
 		b.v.Values[e.Key] = val
 	}
 	return e.Key
+}
+
+// take marks key as used. A builder without a used set (the delta path of
+// a device whose keys never collide) does not track them.
+func (b *builder) take(key string) {
+	if b.used != nil {
+		b.used[key] = true
+	}
 }
 
 func (b *builder) unknown(k string, v any) {
@@ -172,7 +184,7 @@ func (b *builder) unknown(k string, v any) {
 		key = sanitizeKey("unknown_" + k)
 	}
 	if key != "" && !b.used[key] {
-		b.used[key] = true
+		b.take(key)
 		b.v.Values[key] = cloneValue(v, 0)
 	}
 }
@@ -218,10 +230,8 @@ func (b *builder) subName(comp string, ch int, what string) string {
 		return what
 	}
 	ch0 := b.chName(comp, ch)
-	var out strings.Builder // one allocation, lower-casing ASCII as it copies
-	out.Grow(len(ch0) + 1 + len(what))
-	out.WriteString(ch0)
-	out.WriteByte(' ')
+	var buf [64]byte
+	out := append(append(buf[:0], ch0...), ' ')
 	for i := 0; i < len(what); i++ {
 		c := what[i]
 		if c >= 0x80 {
@@ -230,12 +240,20 @@ func (b *builder) subName(comp string, ch int, what string) string {
 		if 'A' <= c && c <= 'Z' {
 			c += 'a' - 'A'
 		}
-		out.WriteByte(c)
+		out = append(out, c)
 	}
-	return out.String()
+	return entityStrings.Intern(out)
 }
 
-func suffix(key string, n int) string { return key + "_" + strconv.Itoa(n) }
+// entityStrings shares the entity keys and names the mapping composes anew
+// for every status it reads: the delta path builds a touched component's
+// entities for each frame, and each would otherwise be an allocation.
+var entityStrings vendorkit.Interner
+
+func suffix(key string, n int) string {
+	var buf [48]byte
+	return entityStrings.Intern(strconv.AppendInt(append(append(buf[:0], key...), '_'), int64(n), 10))
+}
 
 func pct255(p float64) int {
 	n := int(math.Round(p * 255 / 100))

@@ -24,6 +24,7 @@ var gen2Actuators = map[string]bool{"switch": true, "cover": true, "light": true
 
 func (b *builder) gen2(st map[string]any) {
 	b.gen2Counts(st)
+	b.v.Multi, b.v.Temps = b.multi, b.temps
 	for _, k := range sortedKeys(st, rankGen2) {
 		b.gen2Key(k, st[k])
 	}

@@ -2,11 +2,8 @@ package vendorkit
 
 import (
 	"encoding/json"
-	"maps"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -248,48 +245,12 @@ func (p *jsonParser) readString(intern bool) (string, error) {
 	return string(p.b[start+1 : p.i-1]), nil
 }
 
-// internedKeys holds the object keys decoded so far. A fleet's statuses
-// repeat a few hundred keys for every device: sharing one copy of each
-// saves an allocation per key and per frame, and the memory of a copy per
-// device. Readers take no lock: a new key copies the map (new keys stop
-// coming once every kind of device has reported). Bounded, so odd input
-// cannot grow it.
-var (
-	internedKeys   atomic.Pointer[map[string]string]
-	internedKeysMu sync.Mutex
-)
+// jsonKeys holds the object keys decoded so far. A fleet's statuses repeat
+// a few hundred keys for every device: sharing one copy of each saves an
+// allocation per key and per frame, and the memory of a copy per device.
+var jsonKeys Interner
 
-const (
-	maxInternedKeys   = 4096
-	maxInternedKeyLen = 32
-)
-
-func internKey(b []byte) string {
-	if len(b) > maxInternedKeyLen {
-		return string(b)
-	}
-	if m := internedKeys.Load(); m != nil {
-		if s, ok := (*m)[string(b)]; ok {
-			return s
-		}
-	}
-	s := string(b)
-	internedKeysMu.Lock()
-	defer internedKeysMu.Unlock()
-	next := map[string]string{}
-	if old := internedKeys.Load(); old != nil {
-		if v, ok := (*old)[s]; ok { // added meanwhile
-			return v
-		}
-		if len(*old) >= maxInternedKeys {
-			return s
-		}
-		next = maps.Clone(*old)
-	}
-	next[s] = s
-	internedKeys.Store(&next)
-	return s
-}
+func internKey(b []byte) string { return jsonKeys.Intern(b) }
 
 // scanString moves past a string (p.i at its opening quote); plain says it
 // holds only printable ASCII without escapes.
@@ -470,6 +431,14 @@ func jsonFieldFor(fields []JSONField, key string) *JSONField {
 func SetJSONString(raw []byte, dst *string) error {
 	if string(raw) == "null" {
 		return nil
+	}
+	if p := (jsonParser{b: raw}); len(raw) > 0 && raw[0] == '"' {
+		// The common case, a string of printable ASCII without escapes,
+		// copied straight from the input.
+		if plain, err := p.scanString(); err == nil && plain && p.i == len(raw) {
+			*dst = string(raw[1 : len(raw)-1])
+			return nil
+		}
 	}
 	v, err := DecodeJSON(raw, false)
 	if err != nil {

@@ -130,17 +130,17 @@ func TestDecodedKeysAreShared(t *testing.T) {
 	if ka, kb := keyOf(a), keyOf(b); unsafe.StringData(ka) != unsafe.StringData(kb) {
 		t.Fatal("the same key decoded twice is two copies")
 	}
-	long := strings.Repeat("k", maxInternedKeyLen+1)
+	long := strings.Repeat("k", maxInternedLen+1)
 	c, _ := DecodeJSON([]byte(`{"`+long+`":1}`), false)
 	d, _ := DecodeJSON([]byte(`{"`+long+`":1}`), false)
 	if unsafe.StringData(keyOf(c)) == unsafe.StringData(keyOf(d)) {
 		t.Fatal("a long key was interned")
 	}
-	for i := range maxInternedKeys + 10 {
+	for i := range maxInterned + 10 {
 		internKey([]byte("k" + strconv.Itoa(i)))
 	}
-	if n := len(*internedKeys.Load()); n > maxInternedKeys {
-		t.Fatalf("%d interned keys, the bound is %d", n, maxInternedKeys)
+	if n := jsonKeys.size(); n > maxInterned {
+		t.Fatalf("%d interned keys, the bound is %d", n, maxInterned)
 	}
 }
 
@@ -166,5 +166,18 @@ func TestDecodeJSONFields(t *testing.T) {
 	}
 	if err := DecodeJSONFields([]byte(`{"n":1}`), []JSONField{{Name: "n", Dst: new(int)}}); err == nil {
 		t.Fatal("an unsupported destination gave no error")
+	}
+}
+
+// TestSetJSONString holds SetJSONString to json.Unmarshal into a string,
+// on its short path (plain ASCII) and off it.
+func TestSetJSONString(t *testing.T) {
+	for _, raw := range []string{`"plain"`, `""`, `"a\"b"`, `"h\u00e9"`, `"héllo"`, `"x" `, ` "x"`, `null`, `1`, `"open`, `"a` + "\x01" + `"`, `{}`} {
+		got, want := "kept", "kept"
+		err := SetJSONString([]byte(raw), &got)
+		wantErr := json.Unmarshal([]byte(raw), &want)
+		if (err != nil) != (wantErr != nil) || got != want {
+			t.Errorf("%s: got %q, %v; json.Unmarshal %q, %v", raw, got, err, want, wantErr)
+		}
 	}
 }

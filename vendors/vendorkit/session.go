@@ -97,16 +97,30 @@ func (e *dialError) HTTPStatus() int { return e.status }
 // WSReader reads the messages of one WebSocket into a buffer it reuses, so a
 // stream of small frames costs no allocation per frame. The slice Read
 // returns is valid until the next Read: decode it, never keep it.
+//
+// It watches one context for the connection's whole life: when that ends,
+// the connection is closed, which ends a Read in progress with an error.
+// Reading with the context itself would make coder/websocket register and
+// drop a callback on it for every message.
 type WSReader struct {
-	Conn *websocket.Conn
+	conn *websocket.Conn
 	buf  bytes.Buffer
+	stop func() bool
 }
+
+// NewWSReader reads conn until ctx ends. Call Stop when done with it.
+func NewWSReader(ctx context.Context, conn *websocket.Conn) *WSReader {
+	return &WSReader{conn: conn, stop: context.AfterFunc(ctx, func() { conn.CloseNow() })}
+}
+
+// Stop stops watching the context; the connection is left as it is.
+func (r *WSReader) Stop() { r.stop() }
 
 const maxKeptWSBuffer = 64 << 10
 
 // Read reads the next message, within the connection's read limit.
-func (r *WSReader) Read(ctx context.Context) (websocket.MessageType, []byte, error) {
-	typ, msg, err := r.Conn.Reader(ctx)
+func (r *WSReader) Read() (websocket.MessageType, []byte, error) {
+	typ, msg, err := r.conn.Reader(context.Background())
 	if err != nil {
 		return 0, nil, err
 	}

@@ -37,9 +37,10 @@ func TestWSReader(t *testing.T) {
 	}
 	defer conn.CloseNow()
 	conn.SetReadLimit(1 << 20)
-	r := WSReader{Conn: conn}
+	r := NewWSReader(ctx, conn)
+	defer r.Stop()
 	for _, want := range msgs[:3] {
-		typ, got, err := r.Read(ctx)
+		typ, got, err := r.Read()
 		if err != nil || typ != websocket.MessageText || string(got) != want {
 			t.Fatalf("read %d bytes (%v, %v), want %d", len(got), typ, err, len(want))
 		}
@@ -47,7 +48,47 @@ func TestWSReader(t *testing.T) {
 	if r.buf.Cap() > maxKeptWSBuffer {
 		t.Errorf("buffer of %d bytes kept after small messages", r.buf.Cap())
 	}
-	if _, got, err := r.Read(ctx); err == nil {
+	if _, got, err := r.Read(); err == nil {
 		t.Fatalf("a message over the read limit was read (%d bytes)", len(got))
+	}
+}
+
+// TestWSReaderEndsWithContext: a Read waiting on a silent connection returns
+// once the reader's context ends, and the connection is closed.
+func TestWSReaderEndsWithContext(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		_, _, _ = c.Read(r.Context()) // silent until the client goes
+	}))
+	defer srv.Close()
+	conn, err := DialWS(context.Background(), "ws"+strings.TrimPrefix(srv.URL, "http"), srv.Client(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.CloseNow()
+	ctx, cancel := context.WithCancel(context.Background())
+	r := NewWSReader(ctx, conn)
+	defer r.Stop()
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := r.Read()
+		done <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	cancel()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("Read returned no error after its context ended")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Read still blocked 5 s after its context ended")
+	}
+	if err := conn.Write(context.Background(), websocket.MessageText, []byte("x")); err == nil {
+		t.Error("the connection is still open after the reader's context ended")
 	}
 }
