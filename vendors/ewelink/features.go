@@ -14,6 +14,37 @@ type feature interface {
 	values(t *thing, out map[string]any)
 }
 
+// paramReader is a feature whose values depend on the params it names and
+// on nothing else (not on availability, events or energy books).
+type paramReader interface {
+	readsParam(name string) bool
+}
+
+func readsAny(r paramReader, upd params) bool {
+	for k := range upd {
+		if r.readsParam(k) {
+			return true
+		}
+	}
+	return false
+}
+
+func (f sensor) readsParam(name string) bool { return name == f.param }
+
+func (f binary) readsParam(name string) bool { return !f.offWhenOffline && name == f.param }
+
+func (onOffSwitch) readsParam(name string) bool { return name == "switch" }
+
+func (channels) readsParam(name string) bool { return name == "switches" }
+
+func (f startup) readsParam(name string) bool {
+	return name == "startup" && f.channels == 0 || name == "configure" && f.channels > 0
+}
+
+func (led) readsParam(name string) bool { return name == "sledOnline" }
+
+func (inching) readsParam(name string) bool { return name == "pulse" || name == "pulseWidth" }
+
 // commander turns a command for one of the feature's entities into params.
 type commander interface {
 	command(t *thing, key string, v any) (plan, error)

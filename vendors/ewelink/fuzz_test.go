@@ -166,6 +166,10 @@ func FuzzUIIDParams(f *testing.F) {
 	for _, s := range seeds {
 		f.Add(s.uiid, []byte(s.js), []byte(`{"switch":"off","trigTime":"5","key":1}`))
 	}
+	// scalar readings of params the device has (diffAfter's path)
+	f.Add(1, []byte(`{"switch":"on","startup":"stay","pulse":"off","pulseWidth":500,"sledOnline":"on","rssi":-61}`), []byte(`{"switch":"off","rssi":-70,"pulseWidth":1000}`))
+	f.Add(32, []byte(`{"switch":"on","startup":"on","power":"12.3","voltage":"230","current":"0.05","rssi":-50}`), []byte(`{"power":"13.1","current":"0.06"}`))
+	f.Add(15, []byte(`{"switch":"on","currentTemperature":"21.5","currentHumidity":"48"}`), []byte(`{"currentTemperature":"22"}`))
 	// scalar updates that do change the device (details, mode, gateway)
 	f.Add(1, []byte(`{"switch":"on","fwVersion":"3.5.0","staMac":"AA:BB","parentid":"g1"}`), []byte(`{"fwVersion":"3.6.0"}`))
 	f.Add(1, []byte(`{"switch":"on","staMac":"AA:BB"}`), []byte(`{"staMac":"CC:DD"}`))
@@ -185,7 +189,7 @@ func FuzzUIIDParams(f *testing.F) {
 		if err := th.device.Validate(); err != nil {
 			t.Fatalf("uiid %d %s: %v", uiid, js, err)
 		}
-		_ = th.values()
+		_ = th.diff()
 		if u, err := decodeParams(upd); err == nil {
 			for _, f := range th.spec.features {
 				if o, ok := f.(observer); ok {
@@ -202,6 +206,19 @@ func FuzzUIIDParams(f *testing.F) {
 			th.params.merge(u)
 			if th.build() && !rebuild || !rebuild && !reflect.DeepEqual(before, th.device) {
 				t.Fatalf("uiid %d: update %s changed the device, but needsBuild said no", uiid, upd)
+			}
+			if !rebuild {
+				// What diffAfter skips has not changed: it finds what a
+				// full diff would.
+				want := map[string]any{}
+				for k, v := range th.values() {
+					if old, ok := th.last[k]; !ok || !vendors.EqualValue(old, v) {
+						want[k] = v
+					}
+				}
+				if got := th.diffAfter(u); len(got) != len(want) || len(want) > 0 && !reflect.DeepEqual(got, want) {
+					t.Fatalf("uiid %d: update %s: diffAfter %v, a full diff %v", uiid, upd, got, want)
+				}
 			}
 			_ = th.diff()
 		}

@@ -334,10 +334,16 @@ func (a *Adapter) applyReport(id string, upd params, live bool) {
 	if p, ok := text(upd["parentid"]); ok {
 		t.parent = p
 	}
-	if rebuild && t.build() {
-		a.sendInventoryLocked(false)
+	var vals map[string]any
+	if rebuild {
+		if t.build() {
+			a.sendInventoryLocked(false)
+		}
+		vals = t.diff()
+	} else {
+		vals = t.diffAfter(upd)
 	}
-	if vals := t.diff(); len(vals) > 0 {
+	if len(vals) > 0 {
 		a.sinkLocked().Update(id, vals)
 	}
 	for _, ev := range events {

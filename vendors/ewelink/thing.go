@@ -119,13 +119,18 @@ func (t *thing) build() bool {
 // values computes every entity value from the params.
 func (t *thing) values() map[string]any {
 	out := map[string]any{}
-	t.valuesInto(out)
+	t.valuesInto(out, nil)
 	return out
 }
 
-// valuesInto computes every entity value from the params into out.
-func (t *thing) valuesInto(out map[string]any) {
+// valuesInto computes the entity values from the params into out: every
+// value, or with upd only those of the features that may read a param in
+// upd.
+func (t *thing) valuesInto(out map[string]any, upd params) {
 	for _, f := range t.spec.features {
+		if r, ok := f.(paramReader); ok && upd != nil && !readsAny(r, upd) {
+			continue
+		}
 		f.values(t, out)
 	}
 	for k := range out {
@@ -154,13 +159,19 @@ func (t *thing) stateKey(k string) bool {
 }
 
 // diff returns the values that changed since the last call and remembers them.
-func (t *thing) diff() map[string]any {
+func (t *thing) diff() map[string]any { return t.diffAfter(nil) }
+
+// diffAfter is diff after a report that merged upd into the params and left
+// the entities as they were: a feature that reads params alone, none of them
+// in upd, has the values it had at the last call. Every other change of the
+// params (a listing, a command, a rebuild) is followed by a full diff.
+func (t *thing) diffAfter(upd params) map[string]any {
 	cur := valueScratch.Get().(map[string]any)
 	defer func() {
 		clear(cur)
 		valueScratch.Put(cur)
 	}()
-	t.valuesInto(cur)
+	t.valuesInto(cur, upd)
 	if t.last == nil {
 		t.last = map[string]any{}
 	}
