@@ -352,8 +352,11 @@ type sensor struct {
 	valid func(float64) bool
 }
 
-func (f sensor) read(t *thing) (float64, bool) {
-	v, ok := num(t.params[f.param])
+func (f sensor) read(t *thing) (float64, bool) { return f.readValue(t.params[f.param]) }
+
+// readValue reads a value of the sensor's param.
+func (f sensor) readValue(raw any) (float64, bool) {
+	v, ok := num(raw)
 	if !ok {
 		return 0, false
 	}
