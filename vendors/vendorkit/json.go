@@ -37,16 +37,10 @@ func EachJSONField(b []byte, fn func(key string, raw []byte) error) error {
 	if p.i >= len(b) || b[p.i] != '{' {
 		return p.fail("looking for an object")
 	}
-	// Validate first, so fn never sees a part of a broken frame.
-	if err := p.skip(0); err != nil {
-		return err
-	}
-	p.space()
-	if p.i < len(b) {
-		return p.fail("after the value")
-	}
-	p.i = 0
-	p.space()
+	// Read the whole object before calling fn, so fn never sees a part of a
+	// broken frame; a frame's few fields fit in an array on the stack.
+	var small [16]rawField
+	fields := small[:0]
 	done, _ := p.enter(1, '}')
 	for !done {
 		key, err := p.fieldKey()
@@ -58,12 +52,26 @@ func EachJSONField(b []byte, fn func(key string, raw []byte) error) error {
 		if err := p.skip(1); err != nil {
 			return err
 		}
-		if err := fn(key, b[start:p.i]); err != nil {
+		fields = append(fields, rawField{key, b[start:p.i]})
+		if done, err = p.next('}'); err != nil {
 			return err
 		}
-		done, _ = p.next('}')
+	}
+	p.space()
+	if p.i < len(b) {
+		return p.fail("after the value")
+	}
+	for _, f := range fields {
+		if err := fn(f.key, f.raw); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+type rawField struct {
+	key string
+	raw []byte
 }
 
 // maxJSONDepth is encoding/json's nesting limit.

@@ -65,9 +65,20 @@ var jsonCases = []string{
 	`{"a":1,"a":2}`, `{"\u0061":"\ud83d\ude00 \ud800 é"}`, "\"\xff\xfe\"", `"a\"b\\c\/\b\f\n\r\t"`,
 	`1e400`, `-1e400`, `01`, `1.`, `.5`, `-`, `1e`, `+1`, `[1,]`, `{"a":1,}`, `{"a" 1}`, `{a:1}`, `[1 2]`,
 	`"\x"`, `"\u12"`, "\"a\tb\"", `tru`, `nul`, `{"a":1}x`, `{"a":1} {}`, ``, ` `, `"`, `{"a":`, `[`,
+	manyFields(40), manyFields(40) + `,`,
 	strings.Repeat("[", 10000) + strings.Repeat("]", 10000),
 	strings.Repeat("[", 10001) + strings.Repeat("]", 10001),
 	`{"a":` + strings.Repeat(`{"a":`, 10000) + `1` + strings.Repeat("}", 10001),
+}
+
+// manyFields is an object with more fields than EachJSONField keeps on its
+// stack.
+func manyFields(n int) string {
+	var b strings.Builder
+	for i := range n {
+		b.WriteString(`,"f` + strconv.Itoa(i) + `":` + strconv.Itoa(i))
+	}
+	return "{" + b.String()[1:] + "}"
 }
 
 func TestDecodeJSONMatchesEncodingJSON(t *testing.T) {
