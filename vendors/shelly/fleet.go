@@ -30,6 +30,7 @@ type deltaScratch struct {
 	used   map[string]bool
 	v      view
 	undo   []fieldUndo
+	keys   []string
 }
 
 // fieldUndo is a status field as it was before a delta was merged into its
@@ -214,12 +215,15 @@ func (f *fleet) applyDelta(d *device, st map[string]any) (vals map[string]any, o
 	s := &f.delta
 	s.reset()
 	merged := s.merged
+	readings := !d.view.Collided
 	for k, v := range st {
 		_, isObj := obj(v)
-		_, hadObj := obj(d.status[k])
-		if _, _, isComp := splitComp(k); !isComp || !isObj || !hadObj || slices.Contains(d.view.Unknown, k) {
+		had, hadObj := obj(d.status[k])
+		comp, _, isComp := splitComp(k)
+		if !isComp || !isObj || !hadObj || slices.Contains(d.view.Unknown, k) {
 			return nil, false
 		}
+		readings = readings && kindShaped[comp] && sameKinds(had, v, 0)
 	}
 	// Merge into the components in place (as mergeValue would into a
 	// copy), remembering what to undo if the delta is refused below.
@@ -265,6 +269,14 @@ func (f *fleet) applyDelta(d *device, st map[string]any) (vals map[string]any, o
 	}
 	// The delta adds no key, so the counts of the full build hold.
 	b.multi, b.temps = d.view.Multi, d.view.Temps
+	if readings && only != "" {
+		if keys, ok := s.mapReadings(b, d, only); ok {
+			for _, k := range keys {
+				dropValue(d.view.Values, b.v.Values, k)
+			}
+			return handOn(d, b.v.Values), true
+		}
+	}
 	if only != "" {
 		b.gen2Key(only, merged[only])
 	} else {
@@ -303,7 +315,81 @@ func (f *fleet) applyDelta(d *device, st map[string]any) (vals map[string]any, o
 			dropValue(d.view.Values, b.v.Values, e.Cover.TiltKey)
 		}
 	}
-	for k, v := range b.v.Values {
+	return handOn(d, b.v.Values), true
+}
+
+// kindShaped are the Gen2 components whose entities depend on which fields
+// they have and on the JSON kind of each (number, bool, ...), not on the
+// values: a delta that keeps every field's kind keeps their entities. (A
+// cover's or a light's entities also depend on values, such as a position
+// in range.)
+var kindShaped = map[string]bool{
+	"switch": true, "pm1": true, "input": true, "temperature": true, "humidity": true, "devicepower": true,
+	"illuminance": true, "smoke": true, "flood": true, "voltmeter": true, "em": true, "emdata": true, "em1": true, "em1data": true,
+}
+
+// sameKinds reports whether merging v into old (as mergeValue does) keeps
+// every field old has, with the same JSON kind, and adds none.
+func sameKinds(old, v any, depth int) bool {
+	if depth > maxMergeDepth {
+		return false
+	}
+	switch nv := v.(type) {
+	case map[string]any:
+		om, ok := old.(map[string]any)
+		if !ok {
+			return false
+		}
+		for k, x := range nv {
+			if o, had := om[k]; !had || !sameKinds(o, x, depth+1) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		_, ok := old.([]any)
+		return ok
+	case string:
+		_, ok := old.(string)
+		return ok
+	case bool:
+		_, ok := old.(bool)
+		return ok
+	case float64: // statuses are decoded without json.Number
+		_, ok := old.(float64)
+		return ok
+	case nil:
+		return old == nil
+	}
+	return false
+}
+
+// mapReadings maps the kind-shaped component comp, whose entities the
+// caller knows to be those of the view, for its values alone: the builder
+// skips the entities' keys and names and takes the n-th entity it adds to be
+// the view's n-th entity of comp. ok is false when the counts differ; the
+// caller then maps comp the full way.
+func (s *deltaScratch) mapReadings(b *builder, d *device, comp string) (keys []string, ok bool) {
+	s.keys = s.keys[:0]
+	for i, owner := range d.view.Owners {
+		if owner == comp {
+			s.keys = append(s.keys, d.view.Entities[i].Key)
+		}
+	}
+	b.known, b.added = s.keys, 0
+	b.gen2Key(comp, s.merged[comp])
+	b.known = nil
+	if b.added != len(s.keys) {
+		clear(s.v.Values)
+		clear(s.v.Targets)
+		return nil, false
+	}
+	return s.keys, true
+}
+
+// handOn stores a delta's values in the view and returns those that changed.
+func handOn(d *device, fresh map[string]any) (vals map[string]any) {
+	for k, v := range fresh {
 		old, had := d.view.Values[k]
 		d.view.Values[k] = v
 		if had && vendors.EqualValue(old, v) {
@@ -314,7 +400,7 @@ func (f *fleet) applyDelta(d *device, st map[string]any) (vals map[string]any, o
 		}
 		vals[k] = v
 	}
-	return vals, true
+	return vals
 }
 
 // dropValue removes a value a component no longer has, as a full build would.

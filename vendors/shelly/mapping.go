@@ -130,6 +130,12 @@ type builder struct {
 	temps int    // Gen2 temperature components
 	cur   string // the Gen2 status key being mapped
 
+	// known, when set, are the keys of the entities the component being
+	// mapped is known to have, in order: the builder computes values only
+	// (see mapReadings). added counts the entities added meanwhile.
+	known []string
+	added int
+
 	// the last channel named: a channel's ten or so entities ask in a row
 	named     bool
 	namedComp string
@@ -150,6 +156,16 @@ func buildView(m *meta, st map[string]any, gen2 bool) view {
 // add appends an entity; val is published only when has is true. A key
 // already taken is prefixed with prefix.
 func (b *builder) add(prefix string, e vendors.Entity, val any, has bool) string {
+	if b.known != nil {
+		if b.added++; b.added > len(b.known) {
+			return ""
+		}
+		key := b.known[b.added-1]
+		if has {
+			b.v.Values[key] = val
+		}
+		return key
+	}
 	if b.used[e.Key] {
 		b.v.Collided = true
 		if prefix != "" {
@@ -226,7 +242,7 @@ func (b *builder) chName(comp string, ch int) string {
 
 // subName names a channel's secondary entity ("Power", "Channel 2 power").
 func (b *builder) subName(comp string, ch int, what string) string {
-	if !b.multi {
+	if !b.multi || b.known != nil {
 		return what
 	}
 	ch0 := b.chName(comp, ch)
@@ -249,6 +265,15 @@ func (b *builder) subName(comp string, ch int, what string) string {
 // for every status it reads: the delta path builds a touched component's
 // entities for each frame, and each would otherwise be an allocation.
 var entityStrings vendorkit.Interner
+
+// suffix is key_n, the key of channel n's entity. While the builder maps
+// values only, entity keys are not needed.
+func (b *builder) suffix(key string, n int) string {
+	if b.known != nil {
+		return ""
+	}
+	return suffix(key, n)
+}
 
 func suffix(key string, n int) string {
 	var buf [48]byte
@@ -304,8 +329,8 @@ var coverStates = []string{vendors.CoverOpen, vendors.CoverOpening, vendors.Cove
 // coverEntities adds a cover (or, read-only, an enum sensor plus a position
 // sensor).
 func (b *builder) coverEntities(comp string, ch int, state string, hasState bool, pos int, hasPos, posKnown, tilt bool, tiltVal int, hasTilt bool, gen1 bool) {
-	key := suffix("cover", ch)
-	posKey := suffix("position", ch)
+	key := b.suffix("cover", ch)
+	posKey := b.suffix("position", ch)
 	if b.m.ReadOnly {
 		e := vendors.Entity{Key: key, Platform: vendors.Sensor, Name: b.chName(comp, ch), DeviceClass: "enum", Options: coverStates}
 		b.add("", e, state, hasState)
@@ -319,7 +344,7 @@ func (b *builder) coverEntities(comp string, ch int, state string, hasState bool
 		spec.PositionKey = posKey
 	}
 	if tilt {
-		spec.TiltKey = suffix("tilt", ch)
+		spec.TiltKey = b.suffix("tilt", ch)
 	}
 	e := vendors.Entity{Key: key, Platform: vendors.Cover, Name: b.chName(comp, ch), DeviceClass: "shutter", Writable: true, Cover: spec}
 	if k := b.add("", e, state, hasState); k != "" {
@@ -336,7 +361,7 @@ func (b *builder) coverEntities(comp string, ch int, state string, hasState bool
 // lightEntity adds a JSON-schema light (or an on/off binary sensor when
 // read-only).
 func (b *builder) lightEntity(comp string, ch int, t target, ls vendors.LightState, has bool) {
-	key := suffix("light", ch)
+	key := b.suffix("light", ch)
 	name := b.chName(comp, ch)
 	if b.m.ReadOnly {
 		b.add(comp, binary(key, name, "light"), ls.State, has)

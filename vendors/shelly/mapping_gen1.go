@@ -59,25 +59,25 @@ func (b *builder) gen1(st map[string]any) {
 			}
 			for i, r := range relays {
 				on, ok := flagAt(r, "ison")
-				if key := b.add("", b.switchEntity(suffix("switch", i), b.chName("relays", i)), onOff(on), ok); key != "" && !b.m.ReadOnly {
+				if key := b.add("", b.switchEntity(b.suffix("switch", i), b.chName("relays", i)), onOff(on), ok); key != "" && !b.m.ReadOnly {
 					b.v.Targets[key] = target{Kind: "switch", Ch: i, Comp: "relays", Gen1: true}
 				}
 				if op, ok := flagAt(r, "overpower"); ok {
-					b.add("relays", diag(binary(suffix("overpower", i), b.subName("relays", i, "Overpower"), "problem"), false), onOff(op), true)
+					b.add("relays", diag(binary(b.suffix("overpower", i), b.subName("relays", i, "Overpower"), "problem"), false), onOff(op), true)
 				}
 			}
 		case "rollers":
 			for i, r := range rollers {
 				b.gen1Roller(i, r)
 				if p, ok := numAt(r, "power"); ok && !hasMeters {
-					b.add("rollers", sensor(suffix("power", i), b.subName("rollers", i, "Power"), "power", "W"), p, valid(r))
+					b.add("rollers", sensor(b.suffix("power", i), b.subName("rollers", i, "Power"), "power", "W"), p, valid(r))
 				}
 			}
 		case "lights":
 			for i, l := range lights {
 				b.gen1Light(i, l)
 				if p, ok := numAt(l, "power"); ok && !hasMeters {
-					b.add("lights", sensor(suffix("power", i), b.subName("lights", i, "Power"), "power", "W"), p, true)
+					b.add("lights", sensor(b.suffix("power", i), b.subName("lights", i, "Power"), "power", "W"), p, true)
 				}
 			}
 		case "meters":
@@ -89,11 +89,11 @@ func (b *builder) gen1(st map[string]any) {
 			}
 			for i, m := range items(v) {
 				if p, ok := numAt(m, "power"); ok || hasKey(m, "power") {
-					b.add("meters", sensor(suffix("power", i), b.subName(comp, i, "Power"), "power", "W"), p, ok && valid(m))
+					b.add("meters", sensor(b.suffix("power", i), b.subName(comp, i, "Power"), "power", "W"), p, ok && valid(m))
 				}
 				if t, ok := numAt(m, "total"); ok {
 					// Gen1 meters count watt-minutes.
-					b.add("meters", energy(suffix("energy", i), b.subName(comp, i, "Energy")), round6(t/60/1000), valid(m))
+					b.add("meters", energy(b.suffix("energy", i), b.subName(comp, i, "Energy")), round6(t/60/1000), valid(m))
 				}
 			}
 		case "emeters":
@@ -105,7 +105,7 @@ func (b *builder) gen1(st map[string]any) {
 		case "inputs":
 			for i, in := range items(v) {
 				if s, ok := flagAt(in, "input"); ok {
-					b.add("", binary(suffix("input", i), fmt.Sprintf("Input %d", i+1), "power"), onOff(s), true)
+					b.add("", binary(b.suffix("input", i), fmt.Sprintf("Input %d", i+1), "power"), onOff(s), true)
 				}
 			}
 		case "tmp":
@@ -197,7 +197,7 @@ func (b *builder) gen1(st map[string]any) {
 		case "adcs":
 			for i, a := range items(v) {
 				if volt, ok := numAt(a, "voltage"); ok {
-					b.add("", sensor(suffix("adc_voltage", i), fmt.Sprintf("ADC %d voltage", i+1), "voltage", "V"), volt, true)
+					b.add("", sensor(b.suffix("adc_voltage", i), fmt.Sprintf("ADC %d voltage", i+1), "voltage", "V"), volt, true)
 				}
 			}
 		case "wifi_sta":
@@ -324,14 +324,14 @@ func (b *builder) gen1EMeters(ems []map[string]any) {
 			{"reactive", "reactive_power", "Reactive power", "reactive_power", "var"},
 		} {
 			if v, has := numAt(m, qq.field); has {
-				b.add("emeters", sensor(suffix(qq.key, i), name(i, qq.what), qq.class, qq.unit), v, ok)
+				b.add("emeters", sensor(b.suffix(qq.key, i), name(i, qq.what), qq.class, qq.unit), v, ok)
 			}
 		}
 		if t, has := numAt(m, "total"); has {
-			b.add("emeters", energy(suffix("energy", i), name(i, "Energy")), round6(t/1000), ok)
+			b.add("emeters", energy(b.suffix("energy", i), name(i, "Energy")), round6(t/1000), ok)
 		}
 		if t, has := numAt(m, "total_returned"); has {
-			b.add("emeters", energy(suffix("energy_returned", i), name(i, "Energy returned")), round6(t/1000), ok)
+			b.add("emeters", energy(b.suffix("energy_returned", i), name(i, "Energy returned")), round6(t/1000), ok)
 		}
 	}
 }
@@ -354,10 +354,10 @@ func (b *builder) gen1Probes(k string, v any) {
 		p, _ := obj(m[strconv.Itoa(n)])
 		if k == "ext_temperature" {
 			t, has := numAt(p, "tC")
-			b.add("", sensor(suffix("ext_temperature", n), fmt.Sprintf("External temperature %d", n+1), "temperature", "°C"), t, has)
+			b.add("", sensor(b.suffix("ext_temperature", n), fmt.Sprintf("External temperature %d", n+1), "temperature", "°C"), t, has)
 		} else {
 			h, has := numAt(p, "hum")
-			b.add("", sensor(suffix("ext_humidity", n), fmt.Sprintf("External humidity %d", n+1), "humidity", "%"), h, has)
+			b.add("", sensor(b.suffix("ext_humidity", n), fmt.Sprintf("External humidity %d", n+1), "humidity", "%"), h, has)
 		}
 	}
 }

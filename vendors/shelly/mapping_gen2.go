@@ -79,7 +79,7 @@ func (b *builder) gen2Key(k string, v any) {
 	switch comp {
 	case "switch":
 		if on, ok := flagAt(c, "output"); ok || hasKey(c, "output") {
-			if key := b.add("", b.switchEntity(suffix("switch", ch), b.chName(comp, ch)), onOff(on), ok); key != "" && !b.m.ReadOnly {
+			if key := b.add("", b.switchEntity(b.suffix("switch", ch), b.chName(comp, ch)), onOff(on), ok); key != "" && !b.m.ReadOnly {
 				b.v.Targets[key] = target{Kind: "switch", Ch: ch, Comp: comp}
 			}
 		}
@@ -100,45 +100,45 @@ func (b *builder) gen2Key(k string, v any) {
 			name = fmt.Sprintf("Temperature %d", ch)
 		}
 		if t, ok := numAt(c, "tC"); ok || hasKey(c, "tC") {
-			b.add("temperature", sensor(suffix("temperature", ch), name, "temperature", "°C"), t, ok)
+			b.add("temperature", sensor(b.suffix("temperature", ch), name, "temperature", "°C"), t, ok)
 		}
 	case "humidity":
 		if h, ok := numAt(c, "rh"); ok || hasKey(c, "rh") {
-			b.add("humidity", sensor(suffix("humidity", ch), "Humidity", "humidity", "%"), h, ok)
+			b.add("humidity", sensor(b.suffix("humidity", ch), "Humidity", "humidity", "%"), h, ok)
 		}
 	case "devicepower":
 		if p, ok := numAt(c, "battery", "percent"); ok || hasPath(c, "battery", "percent") {
-			b.add("", diag(sensor(suffix("battery", ch), "Battery", "battery", "%"), false), p, ok)
+			b.add("", diag(sensor(b.suffix("battery", ch), "Battery", "battery", "%"), false), p, ok)
 		}
 		if v, ok := numAt(c, "battery", "V"); ok {
-			b.add("", diag(sensor(suffix("battery_voltage", ch), "Battery voltage", "voltage", "V"), true), v, true)
+			b.add("", diag(sensor(b.suffix("battery_voltage", ch), "Battery voltage", "voltage", "V"), true), v, true)
 		}
 		if p, ok := flagAt(c, "external", "present"); ok {
-			b.add("", diag(binary(suffix("external_power", ch), "External power", "power"), false), onOff(p), true)
+			b.add("", diag(binary(b.suffix("external_power", ch), "External power", "power"), false), onOff(p), true)
 		}
 	case "illuminance":
 		if lx, ok := numAt(c, "lux"); ok || hasKey(c, "lux") {
-			b.add("", sensor(suffix("illuminance", ch), "Illuminance", "illuminance", "lx"), lx, ok)
+			b.add("", sensor(b.suffix("illuminance", ch), "Illuminance", "illuminance", "lx"), lx, ok)
 		}
 		if il, ok := strAt(c, "illumination"); ok || hasKey(c, "illumination") {
-			e := vendors.Entity{Key: suffix("illumination", ch), Platform: vendors.Sensor, Name: "Illumination", DeviceClass: "enum", Options: []string{"dark", "twilight", "bright"}}
+			e := vendors.Entity{Key: b.suffix("illumination", ch), Platform: vendors.Sensor, Name: "Illumination", DeviceClass: "enum", Options: []string{"dark", "twilight", "bright"}}
 			b.add("", e, il, ok && (il == "dark" || il == "twilight" || il == "bright"))
 		}
 	case "smoke":
 		if a, ok := flagAt(c, "alarm"); ok || hasKey(c, "alarm") {
-			b.add("", binary(suffix("smoke", ch), "Smoke", "smoke"), onOff(a), ok)
+			b.add("", binary(b.suffix("smoke", ch), "Smoke", "smoke"), onOff(a), ok)
 		}
 		if m, ok := flagAt(c, "mute"); ok {
-			b.add("", diag(binary(suffix("smoke_mute", ch), "Smoke alarm muted", ""), false), onOff(m), true)
+			b.add("", diag(binary(b.suffix("smoke_mute", ch), "Smoke alarm muted", ""), false), onOff(m), true)
 		}
 	case "flood":
 		if a, ok := flagAt(c, "alarm"); ok || hasKey(c, "alarm") {
-			b.add("", binary(suffix("flood", ch), "Flood", "moisture"), onOff(a), ok)
-			b.add("", diag(binary(suffix("flood_cable_unplugged", ch), "Cable unplugged", "problem"), false), onOff(hasError(c, "cable_unplugged")), true)
+			b.add("", binary(b.suffix("flood", ch), "Flood", "moisture"), onOff(a), ok)
+			b.add("", diag(binary(b.suffix("flood_cable_unplugged", ch), "Cable unplugged", "problem"), false), onOff(hasError(c, "cable_unplugged")), true)
 		}
 	case "voltmeter":
 		if v, ok := numAt(c, "voltage"); ok || hasKey(c, "voltage") {
-			b.add("", sensor(suffix("voltmeter", ch), "Voltage", "voltage", "V"), v, ok)
+			b.add("", sensor(b.suffix("voltmeter", ch), "Voltage", "voltage", "V"), v, ok)
 		}
 	case "em":
 		b.gen2EM(ch, c)
@@ -148,10 +148,10 @@ func (b *builder) gen2Key(k string, v any) {
 		b.gen2EM1(ch, c)
 	case "em1data":
 		if e, ok := numAt(c, "total_act_energy"); ok {
-			b.add("", energy(suffix("em1_energy", ch), b.em1Name(ch, "Energy")), round6(e/1000), true)
+			b.add("", energy(b.suffix("em1_energy", ch), b.em1Name(ch, "Energy")), round6(e/1000), true)
 		}
 		if e, ok := numAt(c, "total_act_ret_energy"); ok {
-			b.add("", energy(suffix("em1_energy_returned", ch), b.em1Name(ch, "Energy returned")), round6(e/1000), true)
+			b.add("", energy(b.suffix("em1_energy_returned", ch), b.em1Name(ch, "Energy returned")), round6(e/1000), true)
 		}
 	default:
 		if quietKeys[comp] || comp == "script" {
@@ -184,32 +184,32 @@ var protections = []struct{ kind, name string }{
 func (b *builder) metering(comp string, ch int, c map[string]any) {
 	p, hasP := numAt(c, "apower")
 	if hasP || hasKey(c, "apower") {
-		b.add(comp, sensor(suffix("power", ch), b.subName(comp, ch, "Power"), "power", "W"), p, hasP)
+		b.add(comp, sensor(b.suffix("power", ch), b.subName(comp, ch, "Power"), "power", "W"), p, hasP)
 	}
 	if v, ok := numAt(c, "voltage"); ok {
-		b.add(comp, diag(sensor(suffix("voltage", ch), b.subName(comp, ch, "Voltage"), "voltage", "V"), true), v, true)
+		b.add(comp, diag(sensor(b.suffix("voltage", ch), b.subName(comp, ch, "Voltage"), "voltage", "V"), true), v, true)
 	}
 	if v, ok := numAt(c, "current"); ok {
-		b.add(comp, diag(sensor(suffix("current", ch), b.subName(comp, ch, "Current"), "current", "A"), true), v, true)
+		b.add(comp, diag(sensor(b.suffix("current", ch), b.subName(comp, ch, "Current"), "current", "A"), true), v, true)
 	}
 	if v, ok := numAt(c, "freq"); ok {
-		b.add(comp, diag(sensor(suffix("frequency", ch), b.subName(comp, ch, "Frequency"), "frequency", "Hz"), true), v, true)
+		b.add(comp, diag(sensor(b.suffix("frequency", ch), b.subName(comp, ch, "Frequency"), "frequency", "Hz"), true), v, true)
 	}
 	if v, ok := numAt(c, "pf"); ok {
-		b.add(comp, diag(sensor(suffix("power_factor", ch), b.subName(comp, ch, "Power factor"), "power_factor", ""), true), v, true)
+		b.add(comp, diag(sensor(b.suffix("power_factor", ch), b.subName(comp, ch, "Power factor"), "power_factor", ""), true), v, true)
 	}
 	if e, ok := numAt(c, "aenergy", "total"); ok || hasPath(c, "aenergy", "total") {
-		b.add(comp, energy(suffix("energy", ch), b.subName(comp, ch, "Energy")), round6(e/1000), ok)
+		b.add(comp, energy(b.suffix("energy", ch), b.subName(comp, ch, "Energy")), round6(e/1000), ok)
 	}
 	if e, ok := numAt(c, "ret_aenergy", "total"); ok {
-		b.add(comp, energy(suffix("energy_returned", ch), b.subName(comp, ch, "Energy returned")), round6(e/1000), true)
+		b.add(comp, energy(b.suffix("energy_returned", ch), b.subName(comp, ch, "Energy returned")), round6(e/1000), true)
 	}
 	if t, ok := numAt(c, "temperature", "tC"); ok || hasPath(c, "temperature", "tC") {
-		b.add(comp, diag(sensor(suffix("device_temperature", ch), b.subName(comp, ch, "Device temperature"), "temperature", "°C"), false), t, ok)
+		b.add(comp, diag(sensor(b.suffix("device_temperature", ch), b.subName(comp, ch, "Device temperature"), "temperature", "°C"), false), t, ok)
 	}
 	if hasP {
 		for _, p := range protections {
-			b.add(comp, diag(binary(suffix(p.kind, ch), b.subName(comp, ch, p.name), "problem"), false), onOff(hasError(c, p.kind)), true)
+			b.add(comp, diag(binary(b.suffix(p.kind, ch), b.subName(comp, ch, p.name), "problem"), false), onOff(hasError(c, p.kind)), true)
 		}
 	}
 }
@@ -274,13 +274,13 @@ func (b *builder) gen2Light(comp string, ch int, c map[string]any) {
 
 func (b *builder) gen2Input(ch int, c map[string]any) {
 	if s, ok := flagAt(c, "state"); ok {
-		b.add("", binary(suffix("input", ch), fmt.Sprintf("Input %d", ch+1), "power"), onOff(s), true)
+		b.add("", binary(b.suffix("input", ch), fmt.Sprintf("Input %d", ch+1), "power"), onOff(s), true)
 	}
 	if p, ok := numAt(c, "percent"); ok {
-		b.add("", sensor(suffix("analog", ch), fmt.Sprintf("Analog input %d", ch+1), "", "%"), p, true)
+		b.add("", sensor(b.suffix("analog", ch), fmt.Sprintf("Analog input %d", ch+1), "", "%"), p, true)
 	}
 	if n, ok := numAt(c, "counts", "total"); ok {
-		e := vendors.Entity{Key: suffix("counter", ch), Platform: vendors.Sensor, Name: fmt.Sprintf("Pulse counter %d", ch+1), Unit: "pulses", StateClass: "total_increasing"}
+		e := vendors.Entity{Key: b.suffix("counter", ch), Platform: vendors.Sensor, Name: fmt.Sprintf("Pulse counter %d", ch+1), Unit: "pulses", StateClass: "total_increasing"}
 		b.add("", e, n, true)
 	}
 }
@@ -303,7 +303,7 @@ func (b *builder) gen2EM(ch int, c map[string]any) {
 			if !ok && !hasKey(c, p+"_"+qq.field) {
 				continue
 			}
-			e := sensor(suffix(qq.key+"_"+p, ch), "Phase "+strings.ToUpper(p)+" "+qq.name, qq.class, qq.unit)
+			e := sensor(b.suffix(qq.key+"_"+p, ch), "Phase "+strings.ToUpper(p)+" "+qq.name, qq.class, qq.unit)
 			if qq.key == "frequency" || qq.key == "power_factor" {
 				e.DisabledByDefault = true
 			}
@@ -318,24 +318,24 @@ func (b *builder) gen2EM(ch int, c map[string]any) {
 	}
 	for _, t := range totals {
 		if v, ok := numAt(c, t.field); ok {
-			b.add("em", sensor(suffix(t.key, ch), t.name, t.class, t.unit), v, true)
+			b.add("em", sensor(b.suffix(t.key, ch), t.name, t.class, t.unit), v, true)
 		}
 	}
 }
 
 func (b *builder) gen2EMData(ch int, c map[string]any) {
 	if e, ok := numAt(c, "total_act"); ok {
-		b.add("emdata", energy(suffix("energy_total", ch), "Total energy"), round6(e/1000), true)
+		b.add("emdata", energy(b.suffix("energy_total", ch), "Total energy"), round6(e/1000), true)
 	}
 	if e, ok := numAt(c, "total_act_ret"); ok {
-		b.add("emdata", energy(suffix("energy_returned_total", ch), "Total energy returned"), round6(e/1000), true)
+		b.add("emdata", energy(b.suffix("energy_returned_total", ch), "Total energy returned"), round6(e/1000), true)
 	}
 	for _, p := range phases {
 		if e, ok := numAt(c, p+"_total_act_energy"); ok {
-			b.add("emdata", energy(suffix("energy_"+p, ch), "Phase "+strings.ToUpper(p)+" energy"), round6(e/1000), true)
+			b.add("emdata", energy(b.suffix("energy_"+p, ch), "Phase "+strings.ToUpper(p)+" energy"), round6(e/1000), true)
 		}
 		if e, ok := numAt(c, p+"_total_act_ret_energy"); ok {
-			b.add("emdata", energy(suffix("energy_returned_"+p, ch), "Phase "+strings.ToUpper(p)+" energy returned"), round6(e/1000), true)
+			b.add("emdata", energy(b.suffix("energy_returned_"+p, ch), "Phase "+strings.ToUpper(p)+" energy returned"), round6(e/1000), true)
 		}
 	}
 }
@@ -366,7 +366,7 @@ func (b *builder) gen2EM1(ch int, c map[string]any) {
 		{"freq", "em1_frequency", "Frequency", "frequency", "Hz"},
 	} {
 		if v, ok := numAt(c, qq.field); ok || hasKey(c, qq.field) {
-			b.add("", sensor(suffix(qq.key, ch), b.em1Name(ch, qq.name), qq.class, qq.unit), v, ok)
+			b.add("", sensor(b.suffix(qq.key, ch), b.em1Name(ch, qq.name), qq.class, qq.unit), v, ok)
 		}
 	}
 }
