@@ -215,6 +215,8 @@ func (f *fleet) applyDelta(d *device, st map[string]any) (vals map[string]any, o
 	s := &f.delta
 	s.reset()
 	merged := s.merged
+	// readings: the delta keeps the entities of its components without
+	// mapping them (kindShaped, mapReadings); collisions need the full way.
 	readings := !d.view.Collided
 	for k, v := range st {
 		_, isObj := obj(v)
