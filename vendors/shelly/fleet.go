@@ -378,9 +378,9 @@ func (s *deltaScratch) mapReadings(b *builder, d *device, comp string) (keys []s
 			s.keys = append(s.keys, d.view.Entities[i].Key)
 		}
 	}
-	b.known, b.added = s.keys, 0
+	b.valuesOnly, b.known, b.added = true, s.keys, 0
 	b.gen2Key(comp, s.merged[comp])
-	b.known = nil
+	b.valuesOnly, b.known = false, nil
 	if b.added != len(s.keys) {
 		clear(s.v.Values)
 		clear(s.v.Targets)

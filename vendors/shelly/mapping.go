@@ -130,11 +130,12 @@ type builder struct {
 	temps int    // Gen2 temperature components
 	cur   string // the Gen2 status key being mapped
 
-	// known, when set, are the keys of the entities the component being
-	// mapped is known to have, in order: the builder computes values only
-	// (see mapReadings). added counts the entities added meanwhile.
-	known []string
-	added int
+	// valuesOnly: the component being mapped is known to have the entities
+	// whose keys are in known, in order, and the builder computes values
+	// only (see mapReadings). added counts the entities added meanwhile.
+	valuesOnly bool
+	known      []string
+	added      int
 
 	// the last channel named: a channel's ten or so entities ask in a row
 	named     bool
@@ -156,7 +157,7 @@ func buildView(m *meta, st map[string]any, gen2 bool) view {
 // add appends an entity; val is published only when has is true. A key
 // already taken is prefixed with prefix.
 func (b *builder) add(prefix string, e vendors.Entity, val any, has bool) string {
-	if b.known != nil {
+	if b.valuesOnly {
 		if b.added++; b.added > len(b.known) {
 			return ""
 		}
@@ -242,7 +243,7 @@ func (b *builder) chName(comp string, ch int) string {
 
 // subName names a channel's secondary entity ("Power", "Channel 2 power").
 func (b *builder) subName(comp string, ch int, what string) string {
-	if !b.multi || b.known != nil {
+	if !b.multi || b.valuesOnly {
 		return what
 	}
 	ch0 := b.chName(comp, ch)
@@ -269,7 +270,7 @@ var entityStrings vendorkit.Interner
 // suffix is key_n, the key of channel n's entity. While the builder maps
 // values only, entity keys are not needed.
 func (b *builder) suffix(key string, n int) string {
-	if b.known != nil {
+	if b.valuesOnly {
 		return ""
 	}
 	return suffix(key, n)
