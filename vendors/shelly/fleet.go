@@ -26,11 +26,11 @@ type fleet struct {
 // arrives for every reading a device reports, and building its throw-away
 // view afresh each time was most of the adapter's garbage.
 type deltaScratch struct {
-	merged map[string]any
-	used   map[string]bool
-	v      view
-	undo   []fieldUndo
-	keys   []string
+	merged   map[string]any
+	used     map[string]bool
+	v        view
+	undo     []fieldUndo
+	readings readingsPass
 }
 
 // fieldUndo is a status field as it was before a delta was merged into its
@@ -271,13 +271,8 @@ func (f *fleet) applyDelta(d *device, st map[string]any) (vals map[string]any, o
 	}
 	// The delta adds no key, so the counts of the full build hold.
 	b.multi, b.temps = d.view.Multi, d.view.Temps
-	if readings && only != "" {
-		if keys, ok := s.mapReadings(b, d, only); ok {
-			for _, k := range keys {
-				dropValue(d.view.Values, b.v.Values, k)
-			}
-			return handOn(d, b.v.Values), true
-		}
+	if readings && only != "" && s.mapReadings(b, d, only) {
+		return handOn(d, b.v.Values), true
 	}
 	if only != "" {
 		b.gen2Key(only, merged[only])
@@ -369,24 +364,54 @@ func sameKinds(old, v any, depth int) bool {
 // mapReadings maps the kind-shaped component comp, whose entities the
 // caller knows to be those of the view, for its values alone: the builder
 // skips the entities' keys and names and takes the n-th entity it adds to be
-// the view's n-th entity of comp. ok is false when the counts differ; the
-// caller then maps comp the full way.
-func (s *deltaScratch) mapReadings(b *builder, d *device, comp string) (keys []string, ok bool) {
-	s.keys = s.keys[:0]
+// the view's n-th entity of comp. It leaves the values that differ from the
+// view's in s.v.Values and drops from the view those the component no
+// longer has. ok is false, and the view is untouched, when the counts
+// differ; the caller then maps comp the full way.
+func (s *deltaScratch) mapReadings(b *builder, d *device, comp string) (ok bool) {
+	r := &s.readings
+	r.keys, r.gone, r.old, r.added = r.keys[:0], r.gone[:0], d.view.Values, 0
 	for i, owner := range d.view.Owners {
 		if owner == comp {
-			s.keys = append(s.keys, d.view.Entities[i].Key)
+			r.keys = append(r.keys, d.view.Entities[i].Key)
 		}
 	}
-	b.valuesOnly, b.known, b.added = true, s.keys, 0
+	b.readings = r
 	b.gen2Key(comp, s.merged[comp])
-	b.valuesOnly, b.known = false, nil
-	if b.added != len(s.keys) {
+	b.readings = nil
+	if r.added != len(r.keys) {
 		clear(s.v.Values)
 		clear(s.v.Targets)
-		return nil, false
+		return false
 	}
-	return s.keys, true
+	for _, k := range r.gone {
+		delete(d.view.Values, k) // as dropValue
+	}
+	return true
+}
+
+// readingsPass is the state of a values-only mapping (mapReadings).
+type readingsPass struct {
+	keys  []string       // the component's entity keys, in the view's order
+	old   map[string]any // the view's values
+	added int            // entities added so far
+	gone  []string       // keys whose value the component no longer has
+}
+
+// add takes the next entity's value: into changed when it differs from the
+// view's, into gone when there is none. It returns the entity's key, or ""
+// past the known entities.
+func (r *readingsPass) add(changed map[string]any, val any, has bool) string {
+	if r.added++; r.added > len(r.keys) {
+		return ""
+	}
+	key := r.keys[r.added-1]
+	if !has {
+		r.gone = append(r.gone, key)
+	} else if old, ok := r.old[key]; !ok || !vendors.EqualValue(old, val) {
+		changed[key] = val
+	}
+	return key
 }
 
 // handOn stores a delta's values in the view and returns those that changed.

@@ -114,6 +114,30 @@ func applyBoth(t testing.TB, fast, ref *fleet, delta map[string]any) (took bool)
 	return took
 }
 
+// A delta of readings (mapReadings) keeps, changes and drops values as a
+// full rebuild does: an illumination outside the known levels has no value.
+func TestReadingsDeltaMatchesFullRebuild(t *testing.T) {
+	fast, ref := deltaFleets(t, false)
+	for i, s := range []struct {
+		delta string
+		fast  bool
+	}{
+		{`{"illuminance:0":{"id":0,"lux":12.5,"illumination":"dark"}}`, false}, // a new component
+		{`{"illuminance:0":{"lux":30,"illumination":"bright"}}`, true},
+		{`{"illuminance:0":{"illumination":"glowing"}}`, true}, // the value goes
+		{`{"illuminance:0":{"lux":31}}`, true},
+		{`{"illuminance:0":{"illumination":"dark"}}`, true}, // and comes back
+	} {
+		var delta map[string]any
+		if err := json.Unmarshal([]byte(s.delta), &delta); err != nil {
+			t.Fatal(err)
+		}
+		if took := applyBoth(t, fast, ref, delta); took != s.fast {
+			t.Errorf("step %d %s: fast path taken %v, want %v", i, s.delta, took, s.fast)
+		}
+	}
+}
+
 // FuzzStatusDelta: whatever two deltas say, the fast path leaves what a
 // full rebuild leaves.
 func FuzzStatusDelta(f *testing.F) {
@@ -121,6 +145,7 @@ func FuzzStatusDelta(f *testing.F) {
 	f.Add(false, []byte(`{"switch:0":{"apower":57.3,"current":0.25}}`), []byte(`{"switch:0":{"pf":0.9}}`))
 	f.Add(false, []byte(`{"switch:3":{"errors":["overpower"]}}`), []byte(`{"cover:0":{"current_pos":150}}`))
 	f.Add(true, []byte(`{"switch:1":{"temperature":{"tC":null}}}`), []byte(`{"input:0":5}`))
+	f.Add(false, []byte(`{"illuminance:0":{"id":0,"lux":12.5,"illumination":"dark"}}`), []byte(`{"illuminance:0":{"illumination":"glowing"}}`))
 	f.Fuzz(func(t *testing.T, withPM1 bool, d1, d2 []byte) {
 		fast, ref := deltaFleets(t, withPM1)
 		for _, d := range [][]byte{d1, d2} {

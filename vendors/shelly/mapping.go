@@ -130,12 +130,9 @@ type builder struct {
 	temps int    // Gen2 temperature components
 	cur   string // the Gen2 status key being mapped
 
-	// valuesOnly: the component being mapped is known to have the entities
-	// whose keys are in known, in order, and the builder computes values
-	// only (see mapReadings). added counts the entities added meanwhile.
-	valuesOnly bool
-	known      []string
-	added      int
+	// readings, when set, makes the builder compute values only, for a
+	// component known to have the view's entities (see mapReadings).
+	readings *readingsPass
 
 	// the last channel named: a channel's ten or so entities ask in a row
 	named     bool
@@ -157,15 +154,8 @@ func buildView(m *meta, st map[string]any, gen2 bool) view {
 // add appends an entity; val is published only when has is true. A key
 // already taken is prefixed with prefix.
 func (b *builder) add(prefix string, e vendors.Entity, val any, has bool) string {
-	if b.valuesOnly {
-		if b.added++; b.added > len(b.known) {
-			return ""
-		}
-		key := b.known[b.added-1]
-		if has {
-			b.v.Values[key] = val
-		}
-		return key
+	if b.readings != nil {
+		return b.readings.add(b.v.Values, val, has)
 	}
 	if b.used[e.Key] {
 		b.v.Collided = true
@@ -224,7 +214,7 @@ func sanitizeKey(s string) string {
 // (Home Assistant shows the device name), else the user's channel name or
 // "Channel N" (1-based for people; keys keep Shelly's 0-based id).
 func (b *builder) chName(comp string, ch int) string {
-	if !b.multi {
+	if !b.multi || b.readings != nil {
 		return ""
 	}
 	if b.named && b.namedComp == comp && b.namedCh == ch {
@@ -243,7 +233,7 @@ func (b *builder) chName(comp string, ch int) string {
 
 // subName names a channel's secondary entity ("Power", "Channel 2 power").
 func (b *builder) subName(comp string, ch int, what string) string {
-	if !b.multi || b.valuesOnly {
+	if !b.multi || b.readings != nil {
 		return what
 	}
 	ch0 := b.chName(comp, ch)
@@ -270,7 +260,7 @@ var entityStrings vendorkit.Interner
 // suffix is key_n, the key of channel n's entity. While the builder maps
 // values only, entity keys are not needed.
 func (b *builder) suffix(key string, n int) string {
-	if b.valuesOnly {
+	if b.readings != nil {
 		return ""
 	}
 	return suffix(key, n)
