@@ -36,6 +36,9 @@ type device struct {
 	energy [][]float64
 	// move numbers cover movements so a newer one cancels an older one.
 	move int
+	// head is the start of the frame PushPower sends (see powerFrame).
+	head      []byte
+	headOwner string
 }
 
 // energy formats by uiid.

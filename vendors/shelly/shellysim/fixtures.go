@@ -20,6 +20,9 @@ type device struct {
 	// load is the power a switched-on output draws, for realistic meters.
 	load   float64
 	motion map[int]*move
+	// head is the start of the frame PushPower sends (see powerFrame).
+	head             []byte
+	headID, headComp string
 }
 
 type move struct {
