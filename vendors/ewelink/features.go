@@ -20,8 +20,8 @@ type paramReader interface {
 	readsParam(name string) bool
 }
 
-func readsAny(r paramReader, upd params) bool {
-	for k := range upd {
+func readsAny(r paramReader, names []string) bool {
+	for _, k := range names {
 		if r.readsParam(k) {
 			return true
 		}

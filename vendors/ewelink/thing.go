@@ -136,8 +136,17 @@ func (t *thing) values() map[string]any {
 // value, or with upd only those of the features that may read a param in
 // upd.
 func (t *thing) valuesInto(out map[string]any, upd params) {
+	// upd's keys, read once rather than once per feature; nil: every feature.
+	var small [8]string
+	var changed []string
+	if upd != nil && len(upd) <= len(small) {
+		changed = small[:0]
+		for k := range upd {
+			changed = append(changed, k)
+		}
+	}
 	for _, f := range t.spec.features {
-		if r, ok := f.(paramReader); ok && upd != nil && !readsAny(r, upd) {
+		if r, ok := f.(paramReader); ok && changed != nil && !readsAny(r, changed) {
 			continue
 		}
 		f.values(t, out)
