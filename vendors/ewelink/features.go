@@ -20,6 +20,14 @@ type paramReader interface {
 	readsParam(name string) bool
 }
 
+// valueShaped is a feature whose entities depend on the value of a param,
+// not only on its presence and kind.
+type valueShaped interface {
+	// reshapes reports whether param name changing from old to v could
+	// add or remove one of the feature's entities.
+	reshapes(name string, old, v any) bool
+}
+
 func readsAny(r paramReader, names []string) bool {
 	for _, k := range names {
 		if r.readsParam(k) {
@@ -353,6 +361,16 @@ type sensor struct {
 }
 
 func (f sensor) read(t *thing) (float64, bool) { return f.readValue(t.params[f.param]) }
+
+// reshapes: a sensor shows readable readings only.
+func (f sensor) reshapes(name string, old, v any) bool {
+	if name != f.param {
+		return false
+	}
+	_, was := f.readValue(old)
+	_, is := f.readValue(v)
+	return was != is
+}
 
 // readValue reads a value of the sensor's param.
 func (f sensor) readValue(raw any) (float64, bool) {

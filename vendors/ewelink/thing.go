@@ -47,11 +47,11 @@ var shapeParams = map[string]bool{"workMode": true, "parentid": true, "fwVersion
 
 // needsBuild reports whether merging upd could change the device's entities
 // or details. They depend on which params exist, on object and array params
-// (channel lists, outlet configuration), on shapeParams, and on whether a
-// sensor can read its param (it shows readable readings only); a report
-// that only changes scalar readings of params the device already has, each
-// as readable as before, cannot change them, and skipping the rebuild for it
-// keeps the hot path lean. FuzzUIIDParams checks this against a full build.
+// (channel lists, outlet configuration), on shapeParams, and on the values
+// valueShaped features look at; a report that only changes scalar readings
+// of params the device already has, none of them reshaping a feature,
+// cannot change them, and skipping the rebuild for it keeps the hot path
+// lean. FuzzUIIDParams checks this against a full build.
 func (t *thing) needsBuild(upd params) bool {
 	for k, v := range upd {
 		old, had := t.params[k]
@@ -59,11 +59,8 @@ func (t *thing) needsBuild(upd params) bool {
 			return true
 		}
 		for _, f := range t.spec.features {
-			if s, ok := f.(sensor); ok && s.param == k {
-				_, was := s.readValue(old)
-				if _, is := s.readValue(v); was != is {
-					return true
-				}
+			if r, ok := f.(valueShaped); ok && r.reshapes(k, old, v) {
+				return true
 			}
 		}
 	}

@@ -315,52 +315,6 @@ func (f *fleet) applyDelta(d *device, st map[string]any) (vals map[string]any, o
 	return handOn(d, b.v.Values), true
 }
 
-// kindShaped are the Gen2 components whose entities depend on which fields
-// they have and on the JSON kind of each (number, bool, ...), not on the
-// values: a delta that keeps every field's kind keeps their entities. (A
-// cover's or a light's entities also depend on values, such as a position
-// in range.)
-var kindShaped = map[string]bool{
-	"switch": true, "pm1": true, "input": true, "temperature": true, "humidity": true, "devicepower": true,
-	"illuminance": true, "smoke": true, "flood": true, "voltmeter": true, "em": true, "emdata": true, "em1": true, "em1data": true,
-}
-
-// sameKinds reports whether merging v into old (as mergeValue does) keeps
-// every field old has, with the same JSON kind, and adds none.
-func sameKinds(old, v any, depth int) bool {
-	if depth > maxMergeDepth {
-		return false
-	}
-	switch nv := v.(type) {
-	case map[string]any:
-		om, ok := old.(map[string]any)
-		if !ok {
-			return false
-		}
-		for k, x := range nv {
-			if o, had := om[k]; !had || !sameKinds(o, x, depth+1) {
-				return false
-			}
-		}
-		return true
-	case []any:
-		_, ok := old.([]any)
-		return ok
-	case string:
-		_, ok := old.(string)
-		return ok
-	case bool:
-		_, ok := old.(bool)
-		return ok
-	case float64: // statuses are decoded without json.Number
-		_, ok := old.(float64)
-		return ok
-	case nil:
-		return old == nil
-	}
-	return false
-}
-
 // mapReadings maps the kind-shaped component comp, whose entities the
 // caller knows to be those of the view, for its values alone: the builder
 // skips the entities' keys and names and takes the n-th entity it adds to be

@@ -154,6 +154,42 @@ func mergeValue(old, v any, depth int) any {
 	return v
 }
 
+// sameKinds reports whether merging v into old (as mergeValue does) keeps
+// every field old has, with the same JSON kind, and adds none.
+func sameKinds(old, v any, depth int) bool {
+	if depth > maxMergeDepth {
+		return false
+	}
+	switch nv := v.(type) {
+	case map[string]any:
+		om, ok := old.(map[string]any)
+		if !ok {
+			return false
+		}
+		for k, x := range nv {
+			if o, had := om[k]; !had || !sameKinds(o, x, depth+1) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		_, ok := old.([]any)
+		return ok
+	case string:
+		_, ok := old.(string)
+		return ok
+	case bool:
+		_, ok := old.(bool)
+		return ok
+	case float64: // statuses are decoded without json.Number
+		_, ok := old.(float64)
+		return ok
+	case nil:
+		return old == nil
+	}
+	return false
+}
+
 // cloneValue copies maps and slices so a stored status never aliases a
 // decoded frame.
 func cloneValue(v any, depth int) any {

@@ -263,10 +263,6 @@ func (b *builder) suffix(key string, n int) string {
 	if b.readings != nil {
 		return ""
 	}
-	return suffix(key, n)
-}
-
-func suffix(key string, n int) string {
 	var buf [48]byte
 	return entityStrings.Intern(strconv.AppendInt(append(append(buf[:0], key...), '_'), int64(n), 10))
 }

@@ -20,6 +20,16 @@ func rankGen2(c string) int {
 	return 100
 }
 
+// kindShaped are the Gen2 components whose entities (in gen2Key) depend on
+// which fields they have and on the JSON kind of each (number, bool, ...),
+// not on the values: a delta that keeps every field's kind keeps their
+// entities (see applyDelta). A cover's or a light's entities also depend on
+// values, such as a position in range.
+var kindShaped = map[string]bool{
+	"switch": true, "pm1": true, "input": true, "temperature": true, "humidity": true, "devicepower": true,
+	"illuminance": true, "smoke": true, "flood": true, "voltmeter": true, "em": true, "emdata": true, "em1": true, "em1data": true,
+}
+
 var gen2Actuators = map[string]bool{"switch": true, "cover": true, "light": true, "cct": true, "rgb": true, "rgbw": true}
 
 func (b *builder) gen2(st map[string]any) {

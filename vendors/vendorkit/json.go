@@ -43,7 +43,7 @@ func EachJSONField(b []byte, fn func(key string, raw []byte) error) error {
 	fields := small[:0]
 	done, _ := p.enter(1, '}')
 	for !done {
-		key, err := p.fieldKey()
+		key, err := p.fieldKey(true)
 		if err != nil {
 			return err
 		}
@@ -143,7 +143,7 @@ func (p *jsonParser) object(depth int) (any, error) {
 	m := map[string]any{}
 	done, err := p.enter(depth, '}')
 	for !done && err == nil {
-		key, kerr := p.fieldKey()
+		key, kerr := p.fieldKey(true)
 		if kerr != nil {
 			return nil, kerr
 		}
@@ -192,13 +192,18 @@ func (p *jsonParser) enter(depth int, end byte) (done bool, err error) {
 	return false, nil
 }
 
-// fieldKey reads an object key and the colon after it.
-func (p *jsonParser) fieldKey() (string, error) {
+// fieldKey reads an object key and the colon after it; without keep it
+// only checks the key (skip has no use for it, nor for its interning).
+func (p *jsonParser) fieldKey(keep bool) (key string, err error) {
 	p.space()
 	if p.i >= len(p.b) || p.b[p.i] != '"' {
 		return "", p.fail("looking for a key")
 	}
-	key, err := p.readString(true)
+	if keep {
+		key, err = p.readString(true)
+	} else {
+		err = p.skipString()
+	}
 	if err != nil {
 		return "", err
 	}
@@ -259,6 +264,16 @@ func (p *jsonParser) readString(intern bool) (string, error) {
 var jsonKeys Interner
 
 func internKey(b []byte) string { return jsonKeys.Intern(b) }
+
+// skipString moves past a string, checking its escapes.
+func (p *jsonParser) skipString() error {
+	start := p.i
+	plain, err := p.scanString()
+	if err == nil && !plain {
+		_, err = p.unquote(start, p.i)
+	}
+	return err
+}
 
 // scanString moves past a string (p.i at its opening quote); plain says it
 // holds only printable ASCII without escapes.
@@ -363,7 +378,7 @@ func (p *jsonParser) skip(depth int) error {
 		done, err := p.enter(depth+1, end)
 		for !done && err == nil {
 			if end == '}' {
-				if _, err = p.fieldKey(); err != nil {
+				if _, err = p.fieldKey(false); err != nil {
 					return err
 				}
 			}
@@ -374,12 +389,7 @@ func (p *jsonParser) skip(depth int) error {
 		}
 		return err
 	case c == '"':
-		start := p.i
-		plain, err := p.scanString()
-		if err == nil && !plain {
-			_, err = p.unquote(start, p.i) // checks the escapes
-		}
-		return err
+		return p.skipString()
 	case c == '-' || c >= '0' && c <= '9':
 		return p.scanNumber()
 	default:
