@@ -27,7 +27,7 @@ func (a *Adapter) Execute(ctx context.Context, cmd vendors.Command) error {
 		a.mu.Unlock()
 		return &vendors.Error{Code: vendors.CodeUnknownKey, Message: "device " + cmd.DeviceID + " has no entity " + cmd.Key}
 	}
-	cm, isCmd := t.owner[cmd.Key].(commander)
+	cm, isCmd := t.owner(cmd.Key).(commander)
 	if !e.Writable || !isCmd {
 		a.mu.Unlock()
 		return &vendors.Error{Code: vendors.CodeReadOnly, Message: cmd.Key + " is read-only"}

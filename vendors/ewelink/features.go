@@ -516,7 +516,7 @@ func (f buttonEvents) observe(t *thing, upd params, live bool) []firedEvent {
 		if last, seen := t.seen["trigTime"]; seen && !newer(trig, last) {
 			return nil
 		}
-		t.seen["trigTime"] = trig
+		t.remember("trigTime", trig)
 	}
 	if !live {
 		return nil

@@ -177,14 +177,14 @@ func (a *Adapter) applyList(list []deviceData) {
 	for _, d := range list {
 		t := a.things[d.DeviceID]
 		if t == nil {
-			t = &thing{id: d.DeviceID, seen: map[string]string{}, book: a.book}
+			t = &thing{id: d.DeviceID, book: a.book}
 		}
 		p, err := decodeParams(d.Params)
 		if err != nil {
 			a.log.Debug().Err(err).Str("device", d.DeviceID).Msg("device params unreadable")
 			p = params{}
 		}
-		tags, _ := decodeParams(d.Tags)
+		tags := usedTags(d.Tags)
 		t.name = strings.TrimSpace(d.Name)
 		if t.name == "" {
 			t.name = d.DeviceID
@@ -258,6 +258,22 @@ func (a *Adapter) sortedIDsLocked() []string {
 	}
 	sort.Strings(ids)
 	return ids
+}
+
+// usedTags keeps the tags the mapping reads (channel names, RF remotes);
+// nil when there are none, as for most devices.
+func usedTags(raw []byte) params {
+	all, _ := decodeParams(raw)
+	var kept params
+	for _, k := range []string{"ck_channel_name", "zyx_info"} {
+		if v, ok := all[k]; ok {
+			if kept == nil {
+				kept = params{}
+			}
+			kept[k] = v
+		}
+	}
+	return kept
 }
 
 // sendInventoryLocked sends the device list when it changed (or always).

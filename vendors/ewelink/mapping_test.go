@@ -22,7 +22,7 @@ func mkParams(t testing.TB, js string) params {
 
 func mkThing(t testing.TB, uiid int, js string) *thing {
 	t.Helper()
-	th := &thing{id: "dev1", name: "Dev", uiid: uiid, online: true, params: mkParams(t, js), seen: map[string]string{}, book: &energyBook{log: zerolog.Nop()}}
+	th := &thing{id: "dev1", name: "Dev", uiid: uiid, online: true, params: mkParams(t, js), book: &energyBook{log: zerolog.Nop()}}
 	th.build()
 	return th
 }
@@ -133,7 +133,7 @@ func TestUIIDMapping(t *testing.T) {
 			}
 			vals := th.values()
 			for k := range vals {
-				if _, ok := th.owner[k]; !ok && !th.stateKey(k) {
+				if th.owner(k) == nil && !th.stateKey(k) {
 					t.Errorf("uiid %d: value %s without an entity", uiid, k)
 				}
 			}
@@ -195,7 +195,7 @@ func TestValueScales(t *testing.T) {
 
 func cmd(t *testing.T, th *thing, key string, v any) plan {
 	t.Helper()
-	f, ok := th.owner[key].(commander)
+	f, ok := th.owner(key).(commander)
 	if !ok {
 		t.Fatalf("%s is not commandable", key)
 	}
@@ -240,7 +240,7 @@ func TestSwitchCommands(t *testing.T) {
 		}
 	}
 	th := mkThing(t, 1, `{"switch":"off","pulseWidth":500}`)
-	if _, err := th.owner["inching_width"].(commander).command(th, "inching_width", 10.0); vendors.Code(err) != vendors.CodeOutOfRange {
+	if _, err := th.owner("inching_width").(commander).command(th, "inching_width", 10.0); vendors.Code(err) != vendors.CodeOutOfRange {
 		t.Errorf("inching width 10: %v", err)
 	}
 }
@@ -388,7 +388,7 @@ func TestFan(t *testing.T) {
 // and received codes are events; snapshots never fire.
 func TestEvents(t *testing.T) {
 	b := mkThing(t, 1000, `{"key":0,"trigTime":"100"}`)
-	f := b.owner["action"].(observer)
+	f := b.owner("action").(observer)
 	f.observe(b, params{"key": 0, "trigTime": "100"}, false) // the list's snapshot
 	if ev := f.observe(b, params{"key": 1, "trigTime": "200"}, true); len(ev) != 1 || ev[0].typ != "double" {
 		t.Errorf("press: %+v", ev)
@@ -400,7 +400,7 @@ func TestEvents(t *testing.T) {
 		t.Errorf("an older press fired: %+v", ev)
 	}
 	m5 := mkThing(t, 162, `{"switches":[]}`)
-	if ev := m5.owner["action"].(observer).observe(m5, params{"key": 2, "outlet": 1}, true); len(ev) != 1 || ev[0].typ != "button_2_long" {
+	if ev := m5.owner("action").(observer).observe(m5, params{"key": 2, "outlet": 1}, true); len(ev) != 1 || ev[0].typ != "button_2_long" {
 		t.Errorf("M5: %+v", ev)
 	}
 
@@ -413,7 +413,7 @@ func TestEvents(t *testing.T) {
 	if got := msgs(cmd(t, rf, "rf_1", nil)); got != `[{"cmd":"transmit","rfChl":1}]` {
 		t.Errorf("transmit: %s", got)
 	}
-	o := rf.owner["rf_0"].(observer)
+	o := rf.owner("rf_0").(observer)
 	o.observe(rf, params{"rfTrig1": "2026-01-01T00:00:00Z"}, false)
 	if ev := o.observe(rf, params{"rfTrig1": "2026-01-02T00:00:00Z"}, true); len(ev) != 1 || ev[0].typ != "rf_1" {
 		t.Errorf("rf received: %+v", ev)

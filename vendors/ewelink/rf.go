@@ -104,10 +104,9 @@ func (f rfBridge) observe(t *thing, upd params, live bool) []firedEvent {
 		}
 		ch, ok := integer(strings.TrimPrefix(k, "rfTrig"))
 		stamp, _ := text(v)
-		if !ok || stamp == "" || t.seen[k] == stamp {
+		if !ok || stamp == "" || !t.remember(k, stamp) {
 			continue
 		}
-		t.seen[k] = stamp
 		if live && containsInt(learned, ch) {
 			out = append(out, firedEvent{key: "action", typ: rfKey(ch), attrs: map[string]any{"time": stamp}})
 		}

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/cloud2mqtt/cloud2mqtt/vendors"
 )
@@ -28,13 +27,13 @@ type thing struct {
 	known   bool // the uiid is in the table
 
 	device vendors.Device
-	owner  map[string]feature // entity key → feature that serves it
-	sig    string             // entity keys, to notice a changed entity set
-	last   map[string]any     // values last handed to the sink
+	owners []feature // owners[i] serves device.Entities[i]
+	sig    string    // entity keys, to notice a changed entity set
 
 	// motion is a cover's movement in progress: opening, closing or "".
 	motion string
-	// seen remembers event sources (trigTime, rfTrig) already reported.
+	// seen remembers event sources (trigTime, rfTrig) already reported;
+	// nil until the first.
 	seen map[string]string
 	book *energyBook
 	// avail is the availability last reported (nil: never).
@@ -80,13 +79,16 @@ func isScalar(v any) bool {
 func (t *thing) build() bool {
 	t.spec = specFor(t.uiid, t.params)
 	var ents []vendors.Entity
-	owner := map[string]feature{}
+	var owners []feature
 	for _, f := range t.spec.features {
+	next:
 		for _, e := range f.entities(t) {
-			if _, dup := owner[e.Key]; dup {
-				continue
+			for _, had := range ents {
+				if had.Key == e.Key {
+					continue next
+				}
 			}
-			owner[e.Key] = f
+			owners = append(owners, f)
 			ents = append(ents, e)
 		}
 	}
@@ -97,7 +99,7 @@ func (t *thing) build() bool {
 	sig := strings.Join(keys, ",")
 	changed := sig != t.sig
 	t.sig = sig
-	t.owner = owner
+	t.owners = owners
 	sw, _ := text(t.params["fwVersion"])
 	mac, _ := text(t.params["staMac"])
 	if mac == "" {
@@ -149,15 +151,34 @@ func (t *thing) valuesInto(out map[string]any, upd params) {
 		f.values(t, out)
 	}
 	for k := range out {
-		if _, ok := t.owner[k]; !ok && !t.stateKey(k) {
+		if t.owner(k) == nil && !t.stateKey(k) {
 			delete(out, k)
 		}
 	}
 }
 
-// valueScratch recycles the maps diff computes a report's values in: one
-// per report was most of the adapter's garbage.
-var valueScratch = sync.Pool{New: func() any { return map[string]any{} }}
+// owner is the feature that serves the entity key (nil: none).
+func (t *thing) owner(key string) feature {
+	for i := range t.device.Entities {
+		if t.device.Entities[i].Key == key {
+			return t.owners[i]
+		}
+	}
+	return nil
+}
+
+// remember records an event source's stamp; it reports false when the
+// source already had that stamp.
+func (t *thing) remember(source, stamp string) bool {
+	if t.seen[source] == stamp {
+		return false
+	}
+	if t.seen == nil {
+		t.seen = map[string]string{}
+	}
+	t.seen[source] = stamp
+	return true
+}
 
 // stateKey reports keys that are state without being entities (a cover's
 // position, a fan's percentage).
@@ -173,32 +194,19 @@ func (t *thing) stateKey(k string) bool {
 	return false
 }
 
-// diff returns the values that changed since the last call and remembers them.
+// diff returns every entity value for the sink, which keeps the device's
+// state and publishes what changed (the adapter keeps no second copy).
 func (t *thing) diff() map[string]any { return t.diffAfter(nil) }
 
 // diffAfter is diff after a report that merged upd into the params and left
-// the entities as they were: a feature that reads params alone, none of them
-// in upd, has the values it had at the last call. Every other change of the
-// params (a listing, a command, a rebuild) is followed by a full diff.
+// the entities as they were: only the values of features that may read a
+// param in upd, since the others cannot have changed. Every other change of
+// the params (a listing, a command, a rebuild) is followed by a full diff.
 func (t *thing) diffAfter(upd params) map[string]any {
-	cur := valueScratch.Get().(map[string]any)
-	defer func() {
-		clear(cur)
-		valueScratch.Put(cur)
-	}()
-	t.valuesInto(cur, upd)
-	if t.last == nil {
-		t.last = map[string]any{}
-	}
-	var out map[string]any // nil when nothing changed, as most reports of a meter
-	for k, v := range cur {
-		if old, ok := t.last[k]; !ok || !vendors.EqualValue(old, v) {
-			if out == nil {
-				out = make(map[string]any, len(cur))
-			}
-			out[k] = v
-			t.last[k] = v
-		}
+	out := map[string]any{}
+	t.valuesInto(out, upd)
+	if len(out) == 0 {
+		return nil
 	}
 	return out
 }
