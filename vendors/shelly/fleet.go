@@ -20,6 +20,9 @@ type fleet struct {
 	devs  map[string]*device
 	dirty bool // a device's shape changed since the last save
 	delta deltaScratch
+	// owners keeps one copy of each view's Owners list (the same for every
+	// device of a model), by the list joined; it grows with the shapes seen.
+	owners map[string][]string
 }
 
 // deltaScratch is applyDelta's working memory, reused under mu: a delta
@@ -45,12 +48,12 @@ type fieldUndo struct {
 func (s *deltaScratch) reset() {
 	if s.merged == nil {
 		s.merged, s.used = map[string]any{}, map[string]bool{}
-		s.v.Values, s.v.Targets = map[string]any{}, map[string]target{}
+		s.v.Values = map[string]any{}
 	}
 	clear(s.merged)
 	clear(s.used)
 	clear(s.v.Values)
-	clear(s.v.Targets)
+	s.v.Targets = s.v.Targets[:0]
 	s.v.Entities, s.v.Owners, s.v.Unknown = s.v.Entities[:0], s.v.Owners[:0], s.v.Unknown[:0]
 	s.v.MAC, s.v.FW, s.v.Collided = "", "", false
 	s.undo = s.undo[:0]
@@ -194,8 +197,12 @@ func (f *fleet) applyStatus(id string, st map[string]any, full bool, wire string
 		d.full = true
 		d.base = nil
 	}
+	thawKeys(d.status, st)
 	mergeStatus(d.status, st)
 	invChanged = f.recompute(d) || !d.seen
+	if full {
+		freeze(d.status)
+	}
 	d.seen = true
 	vals = f.diffLocked(d)
 	d.undiffed = false
@@ -220,7 +227,7 @@ func (f *fleet) applyDelta(d *device, st map[string]any) (vals map[string]any, o
 	readings := !d.view.Collided
 	for k, v := range st {
 		_, isObj := obj(v)
-		had, hadObj := obj(d.status[k])
+		had, hadObj := obj(thaw(d.status, k))
 		comp, _, isComp := splitComp(k)
 		if !isComp || !isObj || !hadObj || slices.Contains(d.view.Unknown, k) {
 			return nil, false
@@ -292,8 +299,8 @@ func (f *fleet) applyDelta(d *device, st map[string]any) (vals map[string]any, o
 			s.undoMerge()
 			return nil, false
 		}
-		t, had := d.view.Targets[e.Key]
-		nt, has := b.v.Targets[e.Key]
+		t, had := d.view.Targets.get(e.Key)
+		nt, has := b.v.Targets.get(e.Key)
 		if had != has || (had && !t.equal(nt)) {
 			s.undoMerge()
 			return nil, false
@@ -335,7 +342,7 @@ func (s *deltaScratch) mapReadings(b *builder, d *device, comp string) (ok bool)
 	b.readings = nil
 	if r.added != len(r.keys) {
 		clear(s.v.Values)
-		clear(s.v.Targets)
+		s.v.Targets = s.v.Targets[:0]
 		return false
 	}
 	for _, k := range r.gone {
@@ -492,7 +499,8 @@ func (f *fleet) lookup(id, key string) (e vendors.Entity, t target, dev bool, fo
 	}
 	for _, ent := range d.view.Entities {
 		if ent.Key == key {
-			return ent, d.view.Targets[key], true, true
+			t, _ := d.view.Targets.get(key)
+			return ent, t, true, true
 		}
 	}
 	return e, t, true, false
@@ -541,9 +549,9 @@ func (f *fleet) statusKeys(id string) []string {
 // (the inventory entry) changed.
 func (f *fleet) recompute(d *device) bool {
 	gen2 := d.gen != 1
-	v := buildView(&d.meta, d.status, gen2)
+	v := buildView(&d.meta, decoded(d.status), gen2)
 	if !d.full && d.base != nil {
-		bv := buildView(&d.meta, d.base, d.baseGen != 1)
+		bv := buildView(&d.meta, decoded(d.base), d.baseGen != 1)
 		have := map[string]bool{}
 		for _, e := range v.Entities {
 			have[e.Key] = true
@@ -551,8 +559,8 @@ func (f *fleet) recompute(d *device) bool {
 		for _, e := range bv.Entities {
 			if !have[e.Key] {
 				v.Entities = append(v.Entities, e)
-				if t, ok := bv.Targets[e.Key]; ok {
-					v.Targets[e.Key] = t
+				if t, ok := bv.Targets.get(e.Key); ok {
+					v.Targets.set(e.Key, t)
 				}
 			}
 		}
@@ -571,6 +579,8 @@ func (f *fleet) recompute(d *device) bool {
 		}
 	}
 	v.Entities = vendors.InternEntities(v.Entities)
+	v.Owners = f.internOwners(v.Owners)
+	v.Targets = slices.Clip(v.Targets)
 	if !d.undiffed {
 		d.prev = d.view.Values
 	}
@@ -592,6 +602,22 @@ func (f *fleet) recompute(d *device) bool {
 	d.shape, d.hasShape = shape, true
 	f.dirty = true
 	return true
+}
+
+func (f *fleet) internOwners(owners []string) []string {
+	if len(owners) == 0 {
+		return owners
+	}
+	key := strings.Join(owners, ",")
+	if shared, ok := f.owners[key]; ok {
+		return shared
+	}
+	if f.owners == nil {
+		f.owners = map[string][]string{}
+	}
+	owners = slices.Clip(owners)
+	f.owners[key] = owners
+	return owners
 }
 
 func deviceName(d *device) string {
@@ -688,7 +714,7 @@ func (f *fleet) save(store vendors.Store) error {
 		if !d.full && d.base != nil && len(d.status) == 0 {
 			st, gen = d.base, d.baseGen
 		}
-		snap[id] = snapshot{Meta: d.meta, Gen: gen, Status: cloneValue(st, 0).(map[string]any)}
+		snap[id] = snapshot{Meta: d.meta, Gen: gen, Status: cloneValue(decoded(st), 0).(map[string]any)}
 	}
 	f.dirty = false
 	f.mu.Unlock()
@@ -724,6 +750,7 @@ func (f *fleet) restore(store vendors.Store, want map[string]bool) error {
 			d.gen = s.Gen
 		}
 		f.recompute(d)
+		freeze(d.base)
 	}
 	return nil
 }

@@ -89,9 +89,10 @@ func deltaFleets(t testing.TB, withPM1 bool) (fast, ref *fleet) {
 func applyBoth(t testing.TB, fast, ref *fleet, delta map[string]any) (took bool) {
 	t.Helper()
 	fast.mu.Lock()
-	before := cloneValue(fast.devs[deltaDev].status, 0)
+	// frozen or not, the status must hold the same (decoded compares it)
+	before := cloneValue(decoded(fast.devs[deltaDev].status), 0)
 	vals, took := fast.applyDelta(fast.devs[deltaDev], cloneValue(delta, 0).(map[string]any))
-	if !took && !reflect.DeepEqual(fast.devs[deltaDev].status, before) {
+	if !took && !reflect.DeepEqual(decoded(fast.devs[deltaDev].status), before) {
 		t.Fatalf("delta %v: refused, but the status changed", delta)
 	}
 	fast.mu.Unlock()
@@ -108,7 +109,7 @@ func applyBoth(t testing.TB, fast, ref *fleet, delta map[string]any) (took bool)
 		t.Fatalf("delta %v: values %v inv %v, full rebuild %v inv %v", delta, vals, inv, rvals, rinv)
 	}
 	fd := fast.devs[deltaDev]
-	if !reflect.DeepEqual(fd.view, rd.view) || !reflect.DeepEqual(fd.status, rd.status) || fd.prev != nil || rd.prev != nil {
+	if !reflect.DeepEqual(fd.view, rd.view) || !reflect.DeepEqual(decoded(fd.status), decoded(rd.status)) || fd.prev != nil || rd.prev != nil {
 		t.Fatalf("delta %v: device differs from a full rebuild\nfast %+v\nfull %+v", delta, fd.view, rd.view)
 	}
 	return took

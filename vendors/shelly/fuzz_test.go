@@ -186,6 +186,8 @@ func FuzzStatus(f *testing.F) {
 		f.Add([]byte(s), false)
 		f.Add([]byte(s), true)
 	}
+	// what freezing a status must read back exactly
+	f.Add([]byte(`{"sys":{"name":"<Küche & \"Bad\"> \u2028","v":-0,"e":1e-7,"big":12345678901234567890,"a":[1,[2,{"x":null}]]},"relays":[{"ison":true}],"temperature":21.5}`), false)
 	f.Fuzz(func(t *testing.T, data []byte, readOnly bool) {
 		st, ok := object(data)
 		if !ok {
@@ -209,6 +211,12 @@ func FuzzStatus(f *testing.F) {
 		merged := map[string]any{}
 		mergeStatus(merged, st)
 		mergeStatus(merged, st)
+		// at rest a status is kept frozen: it must read back as it was
+		fz := cloneValue(merged, 0).(map[string]any)
+		freeze(fz)
+		if got := decoded(fz); !reflect.DeepEqual(got, merged) {
+			t.Fatalf("frozen status reads back as %v, want %v", got, merged)
+		}
 	})
 }
 

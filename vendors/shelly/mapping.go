@@ -41,6 +41,34 @@ type target struct {
 	Effects []string
 }
 
+// targets are the command targets of a device's entities, by entity key; a
+// device has a few, for which a slice is a fraction of a map's size.
+type targets []keyedTarget
+
+type keyedTarget struct {
+	key string
+	t   target
+}
+
+func (ts targets) get(key string) (target, bool) {
+	for i := range ts {
+		if ts[i].key == key {
+			return ts[i].t, true
+		}
+	}
+	return target{}, false
+}
+
+func (ts *targets) set(key string, t target) {
+	for i := range *ts {
+		if (*ts)[i].key == key {
+			(*ts)[i].t = t
+			return
+		}
+	}
+	*ts = append(*ts, keyedTarget{key, t})
+}
+
 func (t target) equal(o target) bool {
 	return t.Kind == o.Kind && t.Ch == o.Ch && t.Comp == o.Comp && t.Gen1 == o.Gen1 &&
 		t.Light == o.Light && t.Gain == o.Gain && slices.Equal(t.Effects, o.Effects)
@@ -50,7 +78,7 @@ func (t target) equal(o target) bool {
 type view struct {
 	Entities []vendors.Entity
 	Values   map[string]any
-	Targets  map[string]target
+	Targets  targets
 	// Unknown lists status keys no mapping knows; their raw values are in
 	// Values under a sanitized key but no entity is discovered for them.
 	Unknown []string
@@ -142,7 +170,7 @@ type builder struct {
 }
 
 func buildView(m *meta, st map[string]any, gen2 bool) view {
-	b := &builder{st: st, m: m, v: &view{Values: map[string]any{}, Targets: map[string]target{}, FW: m.FW}, used: map[string]bool{}}
+	b := &builder{st: st, m: m, v: &view{Values: map[string]any{}, FW: m.FW}, used: map[string]bool{}}
 	if gen2 {
 		b.gen2(st)
 	} else {
@@ -335,7 +363,7 @@ func (b *builder) coverEntities(comp string, ch int, state string, hasState bool
 	}
 	e := vendors.Entity{Key: key, Platform: vendors.Cover, Name: b.chName(comp, ch), DeviceClass: "shutter", Writable: true, Cover: spec}
 	if k := b.add("", e, state, hasState); k != "" {
-		b.v.Targets[k] = target{Kind: "cover", Ch: ch, Comp: comp, Gen1: gen1}
+		b.v.Targets.set(k, target{Kind: "cover", Ch: ch, Comp: comp, Gen1: gen1})
 		if posKnown && hasPos {
 			b.v.Values[posKey] = pos
 		}
@@ -363,7 +391,7 @@ func (b *builder) lightEntity(comp string, ch int, t target, ls vendors.LightSta
 		t.Kind = "light"
 		t.Ch = ch
 		t.Comp = comp
-		b.v.Targets[k] = t
+		b.v.Targets.set(k, t)
 	}
 }
 

@@ -60,7 +60,7 @@ func (b *builder) gen1(st map[string]any) {
 			for i, r := range relays {
 				on, ok := flagAt(r, "ison")
 				if key := b.add("", b.switchEntity(b.suffix("switch", i), b.chName("relays", i)), onOff(on), ok); key != "" && !b.m.ReadOnly {
-					b.v.Targets[key] = target{Kind: "switch", Ch: i, Comp: "relays", Gen1: true}
+					b.v.Targets.set(key, target{Kind: "switch", Ch: i, Comp: "relays", Gen1: true})
 				}
 				if op, ok := flagAt(r, "overpower"); ok {
 					b.add("relays", diag(binary(b.suffix("overpower", i), b.subName("relays", i, "Overpower"), "problem"), false), onOff(op), true)

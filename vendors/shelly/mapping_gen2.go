@@ -90,7 +90,7 @@ func (b *builder) gen2Key(k string, v any) {
 	case "switch":
 		if on, ok := flagAt(c, "output"); ok || hasKey(c, "output") {
 			if key := b.add("", b.switchEntity(b.suffix("switch", ch), b.chName(comp, ch)), onOff(on), ok); key != "" && !b.m.ReadOnly {
-				b.v.Targets[key] = target{Kind: "switch", Ch: ch, Comp: comp}
+				b.v.Targets.set(key, target{Kind: "switch", Ch: ch, Comp: comp})
 			}
 		}
 		b.metering(comp, ch, c)

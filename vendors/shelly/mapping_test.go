@@ -111,7 +111,7 @@ func TestFixturesMapToHomeAssistantEntities(t *testing.T) {
 	if v.Values["position_0"] != 50 {
 		t.Errorf("position %v, want 50", v.Values["position_0"])
 	}
-	if _, ok := v.Targets["cover_0"]; !ok {
+	if _, ok := v.Targets.get("cover_0"); !ok {
 		t.Error("cover has no command target")
 	}
 
@@ -128,7 +128,7 @@ func TestFixturesMapToHomeAssistantEntities(t *testing.T) {
 	if ls.State != "OFF" || ls.ColorMode != "rgbw" || ls.Brightness == nil || *ls.Brightness != 153 || ls.Color == nil || ls.Color.R != 255 || ls.Color.W == nil || ls.Effect != "Off" {
 		t.Errorf("RGBW2 light state %+v (gain 60 %% → 153)", ls)
 	}
-	if tg := v.Targets["light_0"]; !tg.Gain || !tg.Gen1 {
+	if tg, _ := v.Targets.get("light_0"); !tg.Gain || !tg.Gen1 {
 		t.Errorf("RGBW2 colour brightness travels as gain: %+v", tg)
 	}
 
