@@ -54,6 +54,7 @@ type Bridge struct {
 	batch            []*device // publisher-owned
 	works            []work    // publisher-owned
 	bridgeConfigHash uint64    // publisher-owned
+	listSize         int       // publisher-owned: bytes of the last bridge/devices
 
 	started      atomic.Bool
 	connects     atomic.Int64

@@ -98,3 +98,58 @@ func TestCleanID(t *testing.T) {
 		t.Errorf("cleanID allocates %v times on a clean id", n)
 	}
 }
+
+// deviceEntry and entityEntry are bridge/devices as structs, for
+// encoding/json to write the reference appendDeviceList must match.
+type deviceEntry struct {
+	ID           string        `json:"id"`
+	Vendor       string        `json:"vendor"`
+	VendorID     string        `json:"vendor_id"`
+	Account      string        `json:"account"`
+	Name         string        `json:"name"`
+	Manufacturer string        `json:"manufacturer"`
+	Model        string        `json:"model"`
+	SWVersion    string        `json:"sw_version"`
+	Online       bool          `json:"online"`
+	Entities     []entityEntry `json:"entities"`
+}
+
+type entityEntry struct {
+	Key         string `json:"key"`
+	Platform    string `json:"platform"`
+	DeviceClass string `json:"device_class,omitempty"`
+	Unit        string `json:"unit,omitempty"`
+	Writable    bool   `json:"writable"`
+}
+
+func TestDeviceListMatchesEncodingJSON(t *testing.T) {
+	odd := &vendors.Device{ID: `id"1`, Manufacturer: "<Shelly & co>", Model: "bad \xff utf8", SWVersion: "1.0\u2028",
+		Entities: []vendors.Entity{
+			{Key: "power", Platform: vendors.Sensor, DeviceClass: "power", Unit: "W"},
+			{Key: "switch", Platform: vendors.Switch, Writable: true},
+		}}
+	bare := &vendors.Device{ID: "x"}
+	for _, list := range [][]listEntry{
+		nil,
+		{{id: "shelly/a", vendor: "shelly", account: "home", name: "Küche \"links\"\n", dev: odd, online: true}},
+		{{id: "ewelink/1", vendor: "ewelink", dev: bare}, {id: "shelly/b", vendor: "shelly", account: "a", name: "b", dev: odd}},
+	} {
+		ref := make([]deviceEntry, 0, len(list))
+		for _, e := range list {
+			de := deviceEntry{ID: e.id, Vendor: e.vendor, VendorID: e.dev.ID, Account: e.account, Name: e.name,
+				Manufacturer: e.dev.Manufacturer, Model: e.dev.Model, SWVersion: e.dev.SWVersion, Online: e.online,
+				Entities: make([]entityEntry, len(e.dev.Entities))}
+			for i, en := range e.dev.Entities {
+				de.Entities[i] = entityEntry{Key: en.Key, Platform: string(en.Platform), DeviceClass: en.DeviceClass, Unit: en.Unit, Writable: en.Writable}
+			}
+			ref = append(ref, de)
+		}
+		want, err := jsonMarshal(ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendDeviceList(nil, list); string(got) != string(want) {
+			t.Errorf("device list\n got %s\nwant %s", got, want)
+		}
+	}
+}

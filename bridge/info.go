@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"sort"
+	"strconv"
 	"time"
+
+	"github.com/cloud2mqtt/cloud2mqtt/vendors"
 )
 
 // Info is the content of bridge/info. The bridge device's discovery templates
@@ -83,53 +86,78 @@ func (b *Bridge) publishInfo() {
 	}
 }
 
-// deviceEntry is one element of bridge/devices.
-type deviceEntry struct {
-	ID           string        `json:"id"`
-	Vendor       string        `json:"vendor"`
-	VendorID     string        `json:"vendor_id"`
-	Account      string        `json:"account"`
-	Name         string        `json:"name"`
-	Manufacturer string        `json:"manufacturer"`
-	Model        string        `json:"model"`
-	SWVersion    string        `json:"sw_version"`
-	Online       bool          `json:"online"`
-	Entities     []entityEntry `json:"entities"`
-}
-
-type entityEntry struct {
-	Key         string `json:"key"`
-	Platform    string `json:"platform"`
-	DeviceClass string `json:"device_class,omitempty"`
-	Unit        string `json:"unit,omitempty"`
-	Writable    bool   `json:"writable"`
-}
-
 func (b *Bridge) publishDeviceList() {
 	b.mu.Lock()
-	list := make([]deviceEntry, 0, len(b.devices))
+	list := make([]listEntry, 0, len(b.devices))
 	for _, d := range b.devices {
-		e := deviceEntry{
-			ID: d.key.String(), Vendor: d.key.vendor, VendorID: d.dev.ID,
-			Name: d.name(), Manufacturer: d.dev.Manufacturer, Model: d.dev.Model,
-			SWVersion: d.dev.SWVersion, Online: d.onlineKnown && d.online,
-			Entities: make([]entityEntry, len(d.dev.Entities)),
-		}
+		e := listEntry{id: d.key.String(), vendor: d.key.vendor, dev: d.dev, name: d.name(), online: d.onlineKnown && d.online}
 		if a := d.route(); a != nil {
-			e.Account = a.name
+			e.account = a.name
 		} else if len(d.owners) > 0 {
-			e.Account = d.owners[0].acct.name
-		}
-		for i, en := range d.dev.Entities {
-			e.Entities[i] = entityEntry{Key: en.Key, Platform: string(en.Platform), DeviceClass: en.DeviceClass, Unit: en.Unit, Writable: en.Writable}
+			e.account = d.owners[0].acct.name
 		}
 		list = append(list, e)
 	}
 	b.mu.Unlock()
-	sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
-	if p, err := jsonMarshal(list); err == nil {
-		b.pub(b.topics.BridgeTopic("devices"), 1, true, p, "bridge")
+	sort.Slice(list, func(i, j int) bool { return list[i].id < list[j].id })
+	// With ten thousand devices the list is megabytes: written once into a
+	// buffer the size of the last one, not built as structs and encoded
+	// through a growing buffer (twice the list in garbage, at the moment
+	// the inventories arrive and the heap peaks).
+	p := appendDeviceList(make([]byte, 0, b.listSize+b.listSize/16), list)
+	b.listSize = len(p)
+	b.pub(b.topics.BridgeTopic("devices"), 1, true, p, "bridge")
+}
+
+// listEntry is what bridge/devices shows of a device, taken under b.mu; the
+// device's inventory entry is never mutated, so it is read after.
+type listEntry struct {
+	id, vendor, account, name string
+	dev                       *vendors.Device
+	online                    bool
+}
+
+// appendDeviceList appends the bridge/devices payload (see mqtt-api.md):
+// as encoding/json without HTML escaping would write it.
+func appendDeviceList(b []byte, list []listEntry) []byte {
+	b = append(b, '[')
+	for i, e := range list {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendField(b, `{"id":`, e.id)
+		b = appendField(b, `,"vendor":`, e.vendor)
+		b = appendField(b, `,"vendor_id":`, e.dev.ID)
+		b = appendField(b, `,"account":`, e.account)
+		b = appendField(b, `,"name":`, e.name)
+		b = appendField(b, `,"manufacturer":`, e.dev.Manufacturer)
+		b = appendField(b, `,"model":`, e.dev.Model)
+		b = appendField(b, `,"sw_version":`, e.dev.SWVersion)
+		b = strconv.AppendBool(append(b, `,"online":`...), e.online)
+		b = append(b, `,"entities":[`...)
+		for j := range e.dev.Entities {
+			en := &e.dev.Entities[j]
+			if j > 0 {
+				b = append(b, ',')
+			}
+			b = appendField(b, `{"key":`, en.Key)
+			b = appendField(b, `,"platform":`, string(en.Platform))
+			if en.DeviceClass != "" {
+				b = appendField(b, `,"device_class":`, en.DeviceClass)
+			}
+			if en.Unit != "" {
+				b = appendField(b, `,"unit":`, en.Unit)
+			}
+			b = strconv.AppendBool(append(b, `,"writable":`...), en.Writable)
+			b = append(b, '}')
+		}
+		b = append(b, "]}"...)
 	}
+	return append(b, ']')
+}
+
+func appendField(b []byte, name, value string) []byte {
+	return appendString(append(b, name...), value)
 }
 
 // bridgeEvent builds a bridge/event message.
