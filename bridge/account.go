@@ -202,8 +202,6 @@ func (b *Bridge) newDevice(k devKey, src *vendors.Device, ov discovery.Override)
 	d := &device{key: k, dev: cloneDevice(src), override: ov}
 	d.lights = lightKeys(d.dev)
 	d.stateTopic = b.topics.DeviceTopic(k.vendor, k.id)
-	d.availTopic = b.topics.AvailabilityTopic(k.vendor, k.id)
-	d.configTopic = b.topics.ConfigTopic(k.vendor, k.id)
 	return d
 }
 

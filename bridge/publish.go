@@ -144,17 +144,17 @@ func (b *Bridge) publishDevice(w *work) {
 		b.pub(l.topic, 0, true, l.payload, "light")
 	}
 	if w.avail != "" {
-		b.pub(d.availTopic, 1, true, []byte(w.avail), "availability")
+		b.pub(d.availTopic(), 1, true, []byte(w.avail), "availability")
 	}
 }
 
 // clearDevice empties every retained topic of a removed device.
 func (b *Bridge) clearDevice(d *device) {
 	if !b.opts.DisableDiscovery {
-		b.pub(d.configTopic, 1, true, nil, "config")
+		b.pub(b.configTopic(d), 1, true, nil, "config")
 	}
 	b.pub(d.stateTopic, 1, true, nil, "state")
-	b.pub(d.availTopic, 1, true, nil, "availability")
+	b.pub(d.availTopic(), 1, true, nil, "availability")
 	for _, key := range d.lights {
 		b.pub(b.topics.EntityTopic(d.key.vendor, d.key.id, key), 1, true, nil, "light")
 	}
@@ -180,7 +180,7 @@ func (b *Bridge) publishConfig(d *device, dev *vendors.Device, ov discovery.Over
 	if h == d.configHash && !force {
 		return
 	}
-	if b.pub(d.configTopic, 1, true, payload, "config") {
+	if b.pub(b.configTopic(d), 1, true, payload, "config") {
 		d.configHash = h
 	}
 }

@@ -30,7 +30,10 @@ type device struct {
 	queued  bool  // in Bridge.dirty
 	gone    bool
 
-	stateTopic, availTopic, configTopic string
+	// stateTopic is kept, as every state goes to it; the availability and
+	// config topics, used seldom, are made when needed (ten thousand devices
+	// would keep 1.5 MB of them).
+	stateTopic string
 
 	// publisher-owned
 	configHash  uint64
@@ -79,6 +82,10 @@ func (d *device) set(key string, v any) bool {
 	d.values[lo] = kv{key, v}
 	return true
 }
+
+func (d *device) availTopic() string { return d.stateTopic + "/availability" }
+
+func (b *Bridge) configTopic(d *device) string { return b.topics.ConfigTopic(d.key.vendor, d.key.id) }
 
 func (d *device) get(key string) (any, bool) {
 	for _, e := range d.values {
