@@ -27,7 +27,7 @@ type cover struct {
 const coverPositionKey = "position"
 
 func (f cover) entities(t *thing) []vendors.Entity {
-	if !f.kind.present(t.params) {
+	if !f.kind.present(t.params()) {
 		return nil
 	}
 	spec := &vendors.CoverSpec{CanStop: true}
@@ -38,10 +38,10 @@ func (f cover) entities(t *thing) []vendors.Entity {
 }
 
 func (f cover) values(t *thing, out map[string]any) {
-	if !f.kind.present(t.params) {
+	if !f.kind.present(t.params()) {
 		return
 	}
-	pos, ok := f.kind.position(t.params)
+	pos, ok := f.kind.position(t.params())
 	if ok && f.kind.hasPosition() {
 		out[coverPositionKey] = pos
 	}
@@ -74,7 +74,7 @@ func (f cover) command(t *thing, key string, v any) (plan, error) {
 	if !ok {
 		return plan{}, badValue(key, v)
 	}
-	cur, known := f.kind.position(t.params)
+	cur, known := f.kind.position(t.params())
 	switch {
 	case c.Position != nil:
 		if !f.kind.hasPosition() {

@@ -54,7 +54,7 @@ func (a *Adapter) Execute(ctx context.Context, cmd vendors.Command) error {
 	if t := a.things[id]; t != nil {
 		if !pl.keep {
 			for _, m := range pl.msgs {
-				t.params.merge(m.clone())
+				t.params().merge(m.clone())
 			}
 		}
 		if pl.after != nil {

@@ -16,7 +16,7 @@ var fanSpeeds = [4][3]bool{{false, false, false}, {true, false, false}, {true, t
 var fanPercent = [4]int{0, 33, 66, 100}
 
 func (ifan) entities(t *thing) []vendors.Entity {
-	if _, ok := t.params["switches"]; !ok {
+	if _, ok := t.params()["switches"]; !ok {
 		return nil
 	}
 	return []vendors.Entity{
@@ -43,10 +43,10 @@ func (ifan) read(p params) (light, fan bool, speed int) {
 }
 
 func (f ifan) values(t *thing, out map[string]any) {
-	if _, ok := t.params["switches"]; !ok {
+	if _, ok := t.params()["switches"]; !ok {
 		return
 	}
-	light, fan, speed := f.read(t.params)
+	light, fan, speed := f.read(t.params())
 	out["fan"] = onOffState(fan)
 	out[fanSpeedKey] = fanPercent[speed]
 	out["light"] = vendors.LightState{State: onOffState(light), ColorMode: "onoff"}
@@ -68,7 +68,7 @@ func (f ifan) command(t *thing, key string, v any) (plan, error) {
 	if !ok {
 		return plan{}, badValue(key, v)
 	}
-	_, _, speed := f.read(t.params)
+	_, _, speed := f.read(t.params())
 	switch {
 	case c.Percentage != nil:
 		p := clamp(*c.Percentage, 0, 100)
@@ -94,7 +94,7 @@ func (f ifan) command(t *thing, key string, v any) (plan, error) {
 
 // lastSpeed is the speed the bits hold while the fan is off (low if none).
 func lastSpeed(t *thing) int {
-	sw := outlets(t.params["switches"])
+	sw := outlets(t.params()["switches"])
 	bit := func(i int) bool { on, _ := onOff(sw[i]["switch"]); return on }
 	switch {
 	case bit(3):

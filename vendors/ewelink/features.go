@@ -94,14 +94,14 @@ type onOffSwitch struct {
 }
 
 func (f onOffSwitch) entities(t *thing) []vendors.Entity {
-	if _, ok := t.params["switch"]; !ok {
+	if _, ok := t.params()["switch"]; !ok {
 		return nil
 	}
 	return []vendors.Entity{{Key: "switch", Platform: vendors.Switch, DeviceClass: f.class, Writable: true}}
 }
 
 func (f onOffSwitch) values(t *thing, out map[string]any) {
-	if on, ok := onOff(t.params["switch"]); ok {
+	if on, ok := onOff(t.params()["switch"]); ok {
 		out["switch"] = onOffState(on)
 	}
 }
@@ -139,7 +139,7 @@ func (f channels) count(t *thing) int {
 		return f.n
 	}
 	n := 0
-	for o := range outlets(t.params["switches"]) {
+	for o := range outlets(t.params()["switches"]) {
 		if o+1 > n {
 			n = o + 1
 		}
@@ -148,7 +148,7 @@ func (f channels) count(t *thing) int {
 }
 
 func (f channels) entities(t *thing) []vendors.Entity {
-	if _, ok := t.params["switches"]; !ok {
+	if _, ok := t.params()["switches"]; !ok {
 		return nil
 	}
 	var out []vendors.Entity
@@ -163,7 +163,7 @@ func (f channels) entities(t *thing) []vendors.Entity {
 }
 
 func (f channels) values(t *thing, out map[string]any) {
-	sw := outlets(t.params["switches"])
+	sw := outlets(t.params()["switches"])
 	for i := 0; i < f.count(t); i++ {
 		if on, ok := onOff(sw[i]["switch"]); ok {
 			out[fmt.Sprintf("switch_%d", i+1)] = onOffState(on)
@@ -183,7 +183,7 @@ func (f channels) command(t *thing, key string, v any) (plan, error) {
 	outlet := n - 1
 	var list []any
 	if f.full {
-		cur := outlets(t.params["switches"])
+		cur := outlets(t.params()["switches"])
 		for i := 0; i < f.count(t); i++ {
 			state := "off"
 			if s, ok := onOff(cur[i]["switch"]); ok && s {
@@ -214,12 +214,12 @@ type startup struct{ channels int }
 
 func (f startup) entities(t *thing) []vendors.Entity {
 	if f.channels == 0 {
-		if _, ok := t.params["startup"]; !ok {
+		if _, ok := t.params()["startup"]; !ok {
 			return nil
 		}
 		return []vendors.Entity{{Key: "startup", Name: "Power-on state", Platform: vendors.Select, Options: startupOptions, Writable: true, Category: vendors.CategoryConfig}}
 	}
-	cfg := outlets(t.params["configure"])
+	cfg := outlets(t.params()["configure"])
 	var out []vendors.Entity
 	for i := 0; i < f.channels; i++ {
 		if _, ok := cfg[i]; ok {
@@ -231,12 +231,12 @@ func (f startup) entities(t *thing) []vendors.Entity {
 
 func (f startup) values(t *thing, out map[string]any) {
 	if f.channels == 0 {
-		if s, ok := text(t.params["startup"]); ok && contains(startupOptions, s) {
+		if s, ok := text(t.params()["startup"]); ok && contains(startupOptions, s) {
 			out["startup"] = s
 		}
 		return
 	}
-	cfg := outlets(t.params["configure"])
+	cfg := outlets(t.params()["configure"])
 	for i := 0; i < f.channels; i++ {
 		if s, ok := text(cfg[i]["startup"]); ok && contains(startupOptions, s) {
 			out[fmt.Sprintf("startup_%d", i+1)] = s
@@ -256,7 +256,7 @@ func (f startup) command(t *thing, key string, v any) (plan, error) {
 	if _, err := fmt.Sscanf(key, "startup_%d", &n); err != nil || n < 1 || n > f.channels {
 		return plan{}, vendors.ErrUnknownKey
 	}
-	cfg := outlets(t.params["configure"])
+	cfg := outlets(t.params()["configure"])
 	list := make([]any, 0, f.channels)
 	for i := 0; i < f.channels; i++ {
 		cur, _ := text(cfg[i]["startup"])
@@ -275,14 +275,14 @@ func (f startup) command(t *thing, key string, v any) (plan, error) {
 type led struct{}
 
 func (led) entities(t *thing) []vendors.Entity {
-	if _, ok := t.params["sledOnline"]; !ok {
+	if _, ok := t.params()["sledOnline"]; !ok {
 		return nil
 	}
 	return []vendors.Entity{{Key: "led", Name: "LED", Platform: vendors.Switch, Writable: true, Category: vendors.CategoryConfig, DisabledByDefault: true}}
 }
 
 func (led) values(t *thing, out map[string]any) {
-	if on, ok := onOff(t.params["sledOnline"]); ok {
+	if on, ok := onOff(t.params()["sledOnline"]); ok {
 		out["led"] = onOffState(on)
 	}
 }
@@ -306,20 +306,20 @@ const (
 
 func (inching) entities(t *thing) []vendors.Entity {
 	var out []vendors.Entity
-	if _, ok := t.params["pulse"]; ok {
+	if _, ok := t.params()["pulse"]; ok {
 		out = append(out, vendors.Entity{Key: "inching", Name: "Inching", Platform: vendors.Switch, Writable: true, Category: vendors.CategoryConfig, DisabledByDefault: true})
 	}
-	if _, ok := t.params["pulseWidth"]; ok {
+	if _, ok := t.params()["pulseWidth"]; ok {
 		out = append(out, vendors.Entity{Key: "inching_width", Name: "Inching width", Platform: vendors.Number, Unit: "ms", Writable: true, Category: vendors.CategoryConfig, DisabledByDefault: true, Min: pulseMin, Max: pulseMax, Step: pulseStep, HasRange: true})
 	}
 	return out
 }
 
 func (inching) values(t *thing, out map[string]any) {
-	if on, ok := onOff(t.params["pulse"]); ok {
+	if on, ok := onOff(t.params()["pulse"]); ok {
 		out["inching"] = onOffState(on)
 	}
-	if w, ok := num(t.params["pulseWidth"]); ok {
+	if w, ok := num(t.params()["pulseWidth"]); ok {
 		out["inching_width"] = w
 	}
 }
@@ -360,7 +360,7 @@ type sensor struct {
 	valid func(float64) bool
 }
 
-func (f sensor) read(t *thing) (float64, bool) { return f.readValue(t.params[f.param]) }
+func (f sensor) read(t *thing) (float64, bool) { return f.readValue(t.params()[f.param]) }
 
 // reshapes: a sensor shows readable readings only.
 func (f sensor) reshapes(name string, old, v any) bool {
@@ -446,7 +446,7 @@ type binary struct {
 }
 
 func (f binary) read(t *thing) (bool, bool) {
-	v, ok := t.params[f.param]
+	v, ok := t.params()[f.param]
 	if !ok {
 		return false, false
 	}
@@ -458,7 +458,7 @@ func (f binary) read(t *thing) (bool, bool) {
 }
 
 func (f binary) entities(t *thing) []vendors.Entity {
-	if _, ok := t.params[f.param]; !ok {
+	if _, ok := t.params()[f.param]; !ok {
 		return nil
 	}
 	return []vendors.Entity{{Key: f.key, Name: f.name, Platform: vendors.BinarySensor, DeviceClass: f.class}}

@@ -386,7 +386,7 @@ func TestOfflineDevices(t *testing.T) {
 	n := len(s.Requests())
 	err := r.a.Execute(context.Background(), vendors.Command{DeviceID: "1000b00004", Key: "switch", Value: true})
 	if vendors.Code(err) != vendors.CodeOffline || len(s.Requests()) != n {
-		t.Errorf("known-offline: %v, %d calls", err, len(s.Requests())-n)
+		t.Errorf("known-offline: %v, %d calls %+v", err, len(s.Requests())-n, s.Requests()[n:])
 	}
 	// The gateway goes offline: its sub-devices follow.
 	s.SetOnline(ewelinksim.Gateway, false)

@@ -105,7 +105,7 @@ func FuzzThingList(f *testing.F) {
 				continue
 			}
 			tags, _ := decodeParams(d.Tags)
-			th := &thing{id: d.DeviceID, uiid: int(d.Extra.UIID), online: bool(d.Online), params: p, tags: tags, book: &energyBook{log: zerolog.Nop()}}
+			th := &thing{id: d.DeviceID, uiid: int(d.Extra.UIID), online: bool(d.Online), cur: p, tags: tags, book: &energyBook{log: zerolog.Nop()}}
 			th.build()
 			if err := th.device.Validate(); err != nil {
 				t.Fatalf("device from %s does not validate: %v", b, err)
@@ -184,7 +184,7 @@ func FuzzUIIDParams(f *testing.F) {
 		if err != nil {
 			return
 		}
-		th := &thing{id: "dev", uiid: uiid, online: true, params: p, book: &energyBook{log: zerolog.Nop()}}
+		th := &thing{id: "dev", uiid: uiid, online: true, cur: p, book: &energyBook{log: zerolog.Nop()}}
 		th.build()
 		if err := th.device.Validate(); err != nil {
 			t.Fatalf("uiid %d %s: %v", uiid, js, err)
@@ -203,7 +203,7 @@ func FuzzUIIDParams(f *testing.F) {
 			}
 			rebuild := th.needsBuild(u)
 			before, beforeVals := th.device, th.values()
-			th.params.merge(u)
+			th.params().merge(u)
 			if th.build() && !rebuild || !rebuild && !reflect.DeepEqual(before, th.device) {
 				t.Fatalf("uiid %d: update %s changed the device, but needsBuild said no", uiid, upd)
 			}
@@ -349,7 +349,7 @@ window: 1ns
 			a.mu.Unlock()
 		}
 		a.mu.Lock()
-		a.things["1000abcd12"] = &thing{id: "1000abcd12", uiid: 1, online: true, params: params{}, book: a.book}
+		a.things["1000abcd12"] = &thing{id: "1000abcd12", uiid: 1, online: true, cur: params{}, book: a.book}
 		a.mu.Unlock()
 		_ = a.Refresh(ctx, "1000abcd12")
 	})

@@ -174,6 +174,8 @@ func (a *Adapter) applyList(list []deviceData) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	next := make(map[string]*thing, len(list))
+	// the params that go back to rest as the list's JSON once mapped
+	resting := make(map[*thing][]byte, len(list))
 	for _, d := range list {
 		t := a.things[d.DeviceID]
 		if t == nil {
@@ -183,6 +185,8 @@ func (a *Adapter) applyList(list []deviceData) {
 		if err != nil {
 			a.log.Debug().Err(err).Str("device", d.DeviceID).Msg("device params unreadable")
 			p = params{}
+		} else {
+			resting[t] = d.Params
 		}
 		tags := usedTags(d.Tags)
 		t.name = strings.TrimSpace(d.Name)
@@ -199,7 +203,7 @@ func (a *Adapter) applyList(list []deviceData) {
 		}
 		t.spec = specFor(t.uiid, p)
 		a.observeLocked(t, p, false)
-		t.params = p
+		t.cur = p
 		t.build()
 		next[t.id] = t
 	}
@@ -222,8 +226,9 @@ func (a *Adapter) applyList(list []deviceData) {
 			for _, ev := range a.observeLocked(t, r.p, r.live && !r.applied) {
 				events = append(events, fired{r.id, ev})
 			}
-			t.params.merge(r.p.clone())
+			t.params().merge(r.p.clone())
 			t.build()
+			delete(resting, t) // its params are no longer the list's
 		}
 	}
 	a.during = nil
@@ -236,6 +241,9 @@ func (a *Adapter) applyList(list []deviceData) {
 	}
 	for _, f := range events {
 		a.sinkLocked().Event(f.id, f.ev.key, f.ev.typ, f.ev.attrs)
+	}
+	for t, raw := range resting {
+		t.restParams(raw)
 	}
 	a.needRelist = false
 }
@@ -346,7 +354,7 @@ func (a *Adapter) applyReport(id string, upd params, live bool) {
 		a.availabilityChangedLocked(t)
 	}
 	rebuild := t.needsBuild(upd)
-	t.params.merge(upd)
+	t.params().merge(upd)
 	if p, ok := text(upd["parentid"]); ok {
 		t.parent = p
 	}

@@ -31,7 +31,7 @@ type light struct {
 func newLight(k lightKind) light { return light{kind: k, key: "light"} }
 
 func (f light) entities(t *thing) []vendors.Entity {
-	if _, ok := t.params[f.kind.power()]; !ok {
+	if _, ok := t.params()[f.kind.power()]; !ok {
 		return nil
 	}
 	s := f.kind.spec()
@@ -44,11 +44,11 @@ func (f light) isOn(p params) bool {
 }
 
 func (f light) values(t *thing, out map[string]any) {
-	if _, ok := t.params[f.kind.power()]; !ok {
+	if _, ok := t.params()[f.kind.power()]; !ok {
 		return
 	}
-	s := vendors.LightState{State: onOffState(f.isOn(t.params))}
-	f.kind.read(t.params, &s)
+	s := vendors.LightState{State: onOffState(f.isOn(t.params()))}
+	f.kind.read(t.params(), &s)
 	out[f.key] = s
 }
 
@@ -65,7 +65,7 @@ func (f light) command(t *thing, key string, v any) (plan, error) {
 	if (c.On != nil && !*c.On) || (c.Brightness != nil && *c.Brightness <= 0) {
 		return plan{msgs: []params{{pw: "off"}}}, nil
 	}
-	vals := f.kind.write(t.params, c)
+	vals := f.kind.write(t.params(), c)
 	if len(vals) == 0 {
 		return plan{msgs: []params{{pw: "on"}}}, nil
 	}
@@ -73,7 +73,7 @@ func (f light) command(t *thing, key string, v any) (plan, error) {
 		vals[pw] = "on"
 		return plan{msgs: []params{vals}}, nil
 	}
-	if !f.isOn(t.params) {
+	if !f.isOn(t.params()) {
 		// Many lights ignore dimming and colour while off (reference §10.3).
 		return plan{msgs: []params{{pw: "on"}, vals}}, nil
 	}

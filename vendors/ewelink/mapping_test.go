@@ -3,6 +3,7 @@ package ewelink
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"strings"
 	"testing"
 
@@ -22,7 +23,7 @@ func mkParams(t testing.TB, js string) params {
 
 func mkThing(t testing.TB, uiid int, js string) *thing {
 	t.Helper()
-	th := &thing{id: "dev1", name: "Dev", uiid: uiid, online: true, params: mkParams(t, js), book: &energyBook{log: zerolog.Nop()}}
+	th := &thing{id: "dev1", name: "Dev", uiid: uiid, online: true, cur: mkParams(t, js), book: &energyBook{log: zerolog.Nop()}}
 	th.build()
 	return th
 }
@@ -327,7 +328,7 @@ func TestCovers(t *testing.T) {
 			o.observe(th, params{"setclose": 60}, true)
 		}
 	}
-	th.params.merge(params{"setclose": 60})
+	th.params().merge(params{"setclose": 60})
 	if v := th.values(); v["cover"] != vendors.CoverOpen || v["position"] != 40 {
 		t.Errorf("after the final report: %v", v)
 	}
@@ -420,5 +421,69 @@ func TestEvents(t *testing.T) {
 	}
 	if ev := o.observe(rf, params{"rfTrig1": "2026-01-02T00:00:00Z"}, true); len(ev) != 0 {
 		t.Errorf("rf replay: %+v", ev)
+	}
+}
+
+// recUpdates keeps the values handed to the sink, per device.
+type recUpdates struct {
+	nopSink
+	vals map[string]map[string]any
+}
+
+func (r *recUpdates) Update(id string, v map[string]any) {
+	if r.vals[id] == nil {
+		r.vals[id] = map[string]any{}
+	}
+	maps.Copy(r.vals[id], v)
+}
+
+// Listed params rest as JSON until the device reports or is commanded, and
+// read back as they were decoded.
+func TestParamsRestUntilUsed(t *testing.T) {
+	a, _ := build(t, `email: a@b.c
+password: x
+app_id: id
+app_secret: secret
+region: eu`, t.TempDir())
+	rec := &recUpdates{vals: map[string]map[string]any{}}
+	a.sink = rec
+	plug := deviceData{DeviceID: "1000a00006", Name: "plug", Online: true,
+		Params: []byte(`{"switch":"on","power":"57.30","voltage":"229.81","current":"0.25","startup":"stay"}`)}
+	plug.Extra.UIID = 32
+	broken := deviceData{DeviceID: "1000a00007", Name: "odd", Online: true, Params: []byte(`{"switch":`)}
+	broken.Extra.UIID = 1
+	a.applyList([]deviceData{plug, broken})
+	p := a.things["1000a00006"]
+	if p.cur != nil || string(p.rest) != string(plug.Params) {
+		t.Fatalf("listed params: decoded %v, resting %s", p.cur, p.rest)
+	}
+	if b := a.things["1000a00007"]; b.rest != nil || b.params() == nil {
+		t.Fatalf("unreadable params rest as %q", b.rest)
+	}
+	want := map[string]any{"switch": "ON", "power": 57.3, "voltage": 229.81, "current": 0.25, "startup": "stay"}
+	for k, v := range want {
+		if got := rec.vals["1000a00006"][k]; !vendors.EqualValue(got, v) {
+			t.Errorf("after the list %s = %v, want %v", k, got, v)
+		}
+	}
+	// a command reads the resting params
+	pl, err := p.owner("switch").(commander).command(p, "switch", false)
+	if err != nil || len(pl.msgs) != 1 || pl.msgs[0]["switch"] != "off" {
+		t.Fatalf("command on resting params: %v, %v", pl.msgs, err)
+	}
+	raw := []byte(`{"action":"update","deviceid":"1000a00006","apikey":"user-abc","params":{"power":"60.5"},"from":"device"}`)
+	f, err := decodeFrame(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.handleFrame(nil, f, raw)
+	if p.cur == nil || p.rest != nil {
+		t.Fatal("a report left the params resting")
+	}
+	if got := rec.vals["1000a00006"]["power"]; !vendors.EqualValue(got, 60.5) {
+		t.Errorf("power after the report %v, want 60.5", got)
+	}
+	if got, _ := text(p.params()["voltage"]); got != "229.81" {
+		t.Errorf("voltage after the report %q, want the listed 229.81", got)
 	}
 }

@@ -15,7 +15,7 @@ type rfBridge struct{}
 
 // codes lists the learned channels.
 func (rfBridge) codes(t *thing) []int {
-	list, _ := t.params["rfList"].([]any)
+	list, _ := t.params()["rfList"].([]any)
 	seen := map[int]bool{}
 	var out []int
 	for _, item := range list {

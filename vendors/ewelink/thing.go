@@ -1,6 +1,7 @@
 package ewelink
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -22,9 +23,13 @@ type thing struct {
 	modelID string
 	mac     string
 	tags    map[string]any
-	params  params
-	spec    spec
-	known   bool // the uiid is in the table
+	// cur are the decoded params; nil while they rest as the JSON the
+	// device list gave (rest), as they do until the device first reports:
+	// decoded, they take several times the bytes.
+	cur   params
+	rest  []byte
+	spec  spec
+	known bool // the uiid is in the table
 
 	device vendors.Device
 	owners []feature // owners[i] serves device.Entities[i]
@@ -40,6 +45,23 @@ type thing struct {
 	avail *bool
 }
 
+// params are the device's params, decoded from rest on first use.
+func (t *thing) params() params {
+	if t.cur == nil {
+		t.cur, _ = decodeParams(t.rest) // rest was decoded once already
+		if t.cur == nil {
+			t.cur = params{}
+		}
+		t.rest = nil
+	}
+	return t.cur
+}
+
+// restParams lets the params rest as raw, their JSON, until next used.
+func (t *thing) restParams(raw []byte) {
+	t.cur, t.rest = nil, bytes.Clone(raw)
+}
+
 // shapeParams are the scalar params a device's entities or details are
 // read from by value (not only by presence).
 var shapeParams = map[string]bool{"workMode": true, "parentid": true, "fwVersion": true, "staMac": true}
@@ -53,7 +75,7 @@ var shapeParams = map[string]bool{"workMode": true, "parentid": true, "fwVersion
 // lean. FuzzUIIDParams checks this against a full build.
 func (t *thing) needsBuild(upd params) bool {
 	for k, v := range upd {
-		old, had := t.params[k]
+		old, had := t.params()[k]
 		if !had || shapeParams[k] || !isScalar(v) || !isScalar(old) {
 			return true
 		}
@@ -77,7 +99,7 @@ func isScalar(v any) bool {
 // build (re)computes the device's entities from its spec and params and
 // reports whether the entity set changed.
 func (t *thing) build() bool {
-	t.spec = specFor(t.uiid, t.params)
+	t.spec = specFor(t.uiid, t.params())
 	var ents []vendors.Entity
 	var owners []feature
 	for _, f := range t.spec.features {
@@ -100,8 +122,8 @@ func (t *thing) build() bool {
 	changed := sig != t.sig
 	t.sig = sig
 	t.owners = owners
-	sw, _ := text(t.params["fwVersion"])
-	mac, _ := text(t.params["staMac"])
+	sw, _ := text(t.params()["fwVersion"])
+	mac, _ := text(t.params()["staMac"])
 	if mac == "" {
 		mac = t.mac
 	}
