@@ -1,10 +1,14 @@
 package ewelink
 
 import (
+	"encoding/json"
+	"runtime"
 	"strconv"
 	"testing"
 
 	"github.com/rs/zerolog"
+
+	"github.com/cloud2mqtt/cloud2mqtt/vendors/ewelink/ewelinksim"
 )
 
 // BenchmarkDecodeUpdate decodes a device report from the WebSocket: the
@@ -67,4 +71,36 @@ region: eu`, b.TempDir())
 	if benchUpdates-before != i {
 		b.Fatalf("%d updates for %d changes", benchUpdates-before, i)
 	}
+}
+
+// BenchmarkListMemory reports the live heap per device of an account of
+// the simulator's scaled fixture mix after its device list was applied.
+func BenchmarkListMemory(b *testing.B) {
+	var list []deviceData
+	for _, d := range ewelinksim.Scaled(1000) {
+		p, _ := json.Marshal(d.Params)
+		tags, _ := json.Marshal(d.Tags)
+		dd := deviceData{DeviceID: d.ID, Name: d.Name, Online: true, Params: p, Tags: tags}
+		dd.Extra.UIID, dd.Extra.Model, dd.Extra.Mac = flexInt(d.UIID), d.ExtraModel, d.MAC
+		list = append(list, dd)
+	}
+	var perDev float64
+	for b.Loop() {
+		a, _ := build(b, `email: a@b.c
+password: x
+app_id: id
+app_secret: secret
+region: eu`, b.TempDir())
+		a.sink = countSink{}
+		var ms runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		before := ms.HeapAlloc
+		a.applyList(list)
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		perDev = (float64(ms.HeapAlloc) - float64(before)) / float64(len(list))
+		runtime.KeepAlive(a)
+	}
+	b.ReportMetric(perDev, "B/device")
 }

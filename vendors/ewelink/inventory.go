@@ -174,7 +174,8 @@ func (a *Adapter) applyList(list []deviceData) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	next := make(map[string]*thing, len(list))
-	// the params that go back to rest as the list's JSON once mapped
+	// the params that rest as the list's JSON once mapped: decoded for a
+	// moment each (here, then for the values below) rather than all at once
 	resting := make(map[*thing][]byte, len(list))
 	for _, d := range list {
 		t := a.things[d.DeviceID]
@@ -186,7 +187,7 @@ func (a *Adapter) applyList(list []deviceData) {
 			a.log.Debug().Err(err).Str("device", d.DeviceID).Msg("device params unreadable")
 			p = params{}
 		} else {
-			resting[t] = d.Params
+			resting[t] = d.Params // its own copy (json.RawMessage)
 		}
 		tags := usedTags(d.Tags)
 		t.name = strings.TrimSpace(d.Name)
@@ -205,6 +206,9 @@ func (a *Adapter) applyList(list []deviceData) {
 		a.observeLocked(t, p, false)
 		t.cur = p
 		t.build()
+		if raw, ok := resting[t]; ok {
+			t.restParams(raw)
+		}
 		next[t.id] = t
 	}
 	for _, t := range next {
@@ -238,12 +242,12 @@ func (a *Adapter) applyList(list []deviceData) {
 		if vals := t.diff(); len(vals) > 0 {
 			a.sinkLocked().Update(id, vals)
 		}
+		if raw, ok := resting[t]; ok {
+			t.restParams(raw)
+		}
 	}
 	for _, f := range events {
 		a.sinkLocked().Event(f.id, f.ev.key, f.ev.typ, f.ev.attrs)
-	}
-	for t, raw := range resting {
-		t.restParams(raw)
 	}
 	a.needRelist = false
 }

@@ -1,7 +1,6 @@
 package ewelink
 
 import (
-	"bytes"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -57,9 +56,10 @@ func (t *thing) params() params {
 	return t.cur
 }
 
-// restParams lets the params rest as raw, their JSON, until next used.
+// restParams lets the params rest as raw, their JSON, until next used; raw
+// is the thing's to keep, and never changed.
 func (t *thing) restParams(raw []byte) {
-	t.cur, t.rest = nil, bytes.Clone(raw)
+	t.cur, t.rest = nil, raw
 }
 
 // shapeParams are the scalar params a device's entities or details are
