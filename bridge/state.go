@@ -77,6 +77,11 @@ func (d *device) set(key string, v any) bool {
 		d.values[lo].val = v
 		return true
 	}
+	if d.values == nil && d.dev != nil {
+		// most devices end with about one value per entity: sized once,
+		// not doubled into up to twice that
+		d.values = make([]kv, 0, len(d.dev.Entities))
+	}
 	d.values = append(d.values, kv{})
 	copy(d.values[lo+1:], d.values[lo:])
 	d.values[lo] = kv{key, v}

@@ -194,8 +194,9 @@ func (a *Adapter) applyList(list []deviceData) {
 		if t.name == "" {
 			t.name = d.DeviceID
 		}
-		t.apikey, t.uiid, t.online = d.APIKey, int(d.Extra.UIID), bool(d.Online)
-		t.brand, t.model, t.modelID, t.mac = d.BrandName, d.ProductModel, d.Extra.Model, d.Extra.Mac
+		t.apikey, t.uiid, t.online = listStrings.InternString(d.APIKey), int(d.Extra.UIID), bool(d.Online)
+		t.brand, t.model, t.modelID = listStrings.InternString(d.BrandName), listStrings.InternString(d.ProductModel), listStrings.InternString(d.Extra.Model)
+		t.mac = d.Extra.Mac
 		t.tags = tags
 		t.parent, _ = text(p["parentid"])
 		if !knownUIID(t.uiid) && !a.unknownLogged[t.uiid] {
@@ -271,6 +272,10 @@ func (a *Adapter) sortedIDsLocked() []string {
 	sort.Strings(ids)
 	return ids
 }
+
+// listStrings shares the strings every device of a kind repeats (brand,
+// model, the owner's apikey) among the things.
+var listStrings vendorkit.Interner
 
 // usedTags keeps the tags the mapping reads (channel names, RF remotes);
 // nil when there are none, as for most devices.

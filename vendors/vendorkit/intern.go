@@ -50,6 +50,19 @@ func (t *Interner) Intern(b []byte) string {
 	return s
 }
 
+// InternString is Intern for a string: s itself when it is new.
+func (t *Interner) InternString(s string) string {
+	if len(s) > maxInternedLen {
+		return s
+	}
+	if m := t.m.Load(); m != nil {
+		if v, ok := (*m)[s]; ok {
+			return v
+		}
+	}
+	return t.Intern([]byte(s))
+}
+
 // size is the number of strings held.
 func (t *Interner) size() int {
 	if m := t.m.Load(); m != nil {

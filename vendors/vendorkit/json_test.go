@@ -192,3 +192,19 @@ func TestSetJSONString(t *testing.T) {
 		}
 	}
 }
+
+func TestInternString(t *testing.T) {
+	var in Interner
+	a := in.InternString(strings.Clone("SONOFF"))
+	b := in.InternString(strings.Clone("SONOFF"))
+	if a != "SONOFF" || unsafe.StringData(a) != unsafe.StringData(b) {
+		t.Fatal("the same string interned twice is two copies")
+	}
+	if c := in.InternString(string([]byte{'S', 'O', 'N', 'O', 'F', 'F'})); unsafe.StringData(c) != unsafe.StringData(a) {
+		t.Fatal("InternString and Intern disagree")
+	}
+	long := strings.Repeat("x", maxInternedLen+1)
+	if got := in.InternString(long); unsafe.StringData(got) != unsafe.StringData(long) || in.size() != 1 {
+		t.Fatal("a long string was interned")
+	}
+}
