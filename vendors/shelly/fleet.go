@@ -74,8 +74,12 @@ func (s *deltaScratch) undoMerge() {
 
 type device struct {
 	id     string
-	meta   meta
-	status map[string]any
+	meta meta
+	// st is the last known status, or nil while it rests whole as one JSON
+	// object in rest (from a full status until a delta touches it; see
+	// frozen). status() and statusTree() read it either way.
+	st   map[string]any
+	rest []byte
 	gen    int  // 0 unknown, 1 Gen1, 2 Gen2+
 	online int8 // -1 unknown, 0 offline, 1 online
 	// full is set once a full status was seen; until then the entities of
@@ -137,7 +141,7 @@ func (f *fleet) ensure(id string, upd func(*meta)) bool {
 	defer f.mu.Unlock()
 	d, ok := f.devs[id]
 	if !ok {
-		d = &device{id: id, online: -1, status: map[string]any{}}
+		d = &device{id: id, online: -1, st: map[string]any{}}
 		f.devs[id] = d
 	}
 	before := d.meta
@@ -187,21 +191,22 @@ func (f *fleet) applyStatus(id string, st map[string]any, full bool, wire string
 		}
 		if d.gen != g {
 			d.gen = g
-			d.status = map[string]any{}
+			d.st, d.rest = map[string]any{}, nil
 		}
 	} else if d.gen == 0 {
 		d.gen = genFromMeta(d.meta.Gen)
 	}
 	if full {
-		d.status = map[string]any{}
+		d.st, d.rest = map[string]any{}, nil
 		d.full = true
 		d.base = nil
 	}
-	thawKeys(d.status, st)
-	mergeStatus(d.status, st)
+	status := d.status()
+	thawKeys(status, st)
+	mergeStatus(status, st)
 	invChanged = f.recompute(d) || !d.seen
 	if full {
-		freeze(d.status)
+		d.st, d.rest = restWhole(status)
 	}
 	d.seen = true
 	vals = f.diffLocked(d)
@@ -227,7 +232,7 @@ func (f *fleet) applyDelta(d *device, st map[string]any) (vals map[string]any, o
 	readings := !d.view.Collided
 	for k, v := range st {
 		_, isObj := obj(v)
-		had, hadObj := obj(thaw(d.status, k))
+		had, hadObj := obj(thaw(d.status(), k))
 		comp, _, isComp := splitComp(k)
 		if !isComp || !isObj || !hadObj || slices.Contains(d.view.Unknown, k) {
 			return nil, false
@@ -238,7 +243,7 @@ func (f *fleet) applyDelta(d *device, st map[string]any) (vals map[string]any, o
 	// copy), remembering what to undo if the delta is refused below.
 	for k, v := range st {
 		nv, _ := obj(v)
-		comp, _ := obj(d.status[k])
+		comp, _ := obj(d.st[k])
 		for f, x := range nv {
 			old, had := comp[f]
 			s.undo = append(s.undo, fieldUndo{comp, f, old, had})
@@ -267,7 +272,7 @@ func (f *fleet) applyDelta(d *device, st map[string]any) (vals map[string]any, o
 	// one). Elsewhere the builder tracks no keys, which would be map writes
 	// for nothing: a key the full build would now prefix or drop maps to
 	// other entities here, and the check below sends the delta the slow way.
-	b := &builder{st: d.status, m: &d.meta, v: &s.v}
+	b := &builder{st: d.st, m: &d.meta, v: &s.v}
 	if d.view.Collided {
 		b.used = s.used
 		for i := range d.view.Entities {
@@ -537,7 +542,7 @@ func (f *fleet) statusKeys(id string) []string {
 		return nil
 	}
 	var out []string
-	for k := range d.status {
+	for k := range d.statusTree() {
 		if _, _, isComp := splitComp(k); isComp {
 			out = append(out, k)
 		}
@@ -549,7 +554,7 @@ func (f *fleet) statusKeys(id string) []string {
 // (the inventory entry) changed.
 func (f *fleet) recompute(d *device) bool {
 	gen2 := d.gen != 1
-	v := buildView(&d.meta, decoded(d.status), gen2)
+	v := buildView(&d.meta, d.statusTree(), gen2)
 	if !d.full && d.base != nil {
 		bv := buildView(&d.meta, decoded(d.base), d.baseGen != 1)
 		have := map[string]bool{}
@@ -710,11 +715,11 @@ func (f *fleet) save(store vendors.Store) error {
 	}
 	snap := make(map[string]snapshot, len(f.devs))
 	for id, d := range f.devs {
-		st, gen := d.status, d.gen
-		if !d.full && d.base != nil && len(d.status) == 0 {
-			st, gen = d.base, d.baseGen
+		st, gen := d.statusTree(), d.gen
+		if !d.full && d.base != nil && len(st) == 0 {
+			st, gen = decoded(d.base), d.baseGen
 		}
-		snap[id] = snapshot{Meta: d.meta, Gen: gen, Status: cloneValue(decoded(st), 0).(map[string]any)}
+		snap[id] = snapshot{Meta: d.meta, Gen: gen, Status: cloneValue(st, 0).(map[string]any)}
 	}
 	f.dirty = false
 	f.mu.Unlock()
@@ -740,7 +745,7 @@ func (f *fleet) restore(store vendors.Store, want map[string]bool) error {
 		}
 		d, ok := f.devs[id]
 		if !ok {
-			d = &device{id: id, online: -1, status: map[string]any{}}
+			d = &device{id: id, online: -1, st: map[string]any{}}
 			f.devs[id] = d
 		}
 		d.meta = s.Meta

@@ -90,9 +90,9 @@ func applyBoth(t testing.TB, fast, ref *fleet, delta map[string]any) (took bool)
 	t.Helper()
 	fast.mu.Lock()
 	// frozen or not, the status must hold the same (decoded compares it)
-	before := cloneValue(decoded(fast.devs[deltaDev].status), 0)
+	before := cloneValue(fast.devs[deltaDev].statusTree(), 0)
 	vals, took := fast.applyDelta(fast.devs[deltaDev], cloneValue(delta, 0).(map[string]any))
-	if !took && !reflect.DeepEqual(decoded(fast.devs[deltaDev].status), before) {
+	if !took && !reflect.DeepEqual(fast.devs[deltaDev].statusTree(), before) {
 		t.Fatalf("delta %v: refused, but the status changed", delta)
 	}
 	fast.mu.Unlock()
@@ -109,7 +109,7 @@ func applyBoth(t testing.TB, fast, ref *fleet, delta map[string]any) (took bool)
 		t.Fatalf("delta %v: values %v inv %v, full rebuild %v inv %v", delta, vals, inv, rvals, rinv)
 	}
 	fd := fast.devs[deltaDev]
-	if !reflect.DeepEqual(fd.view, rd.view) || !reflect.DeepEqual(decoded(fd.status), decoded(rd.status)) || fd.prev != nil || rd.prev != nil {
+	if !reflect.DeepEqual(fd.view, rd.view) || !reflect.DeepEqual(fd.statusTree(), rd.statusTree()) || fd.prev != nil || rd.prev != nil {
 		t.Fatalf("delta %v: device differs from a full rebuild\nfast %+v\nfull %+v", delta, fd.view, rd.view)
 	}
 	return took

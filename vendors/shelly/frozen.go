@@ -1,17 +1,71 @@
 package shelly
 
 import (
+	"bytes"
 	"encoding/json"
 
 	"github.com/cloud2mqtt/cloud2mqtt/vendors/vendorkit"
 )
 
-// frozen is a status component at rest, kept as its JSON. Most components
-// are read once, when the view is built from a full status, and then only
-// the few a device reports readings for change; as decoded maps a status
-// took about eight times the bytes of its JSON (BenchmarkFleetMemory). A
-// component is decoded back, for good, when a status or delta touches it.
+// A device's status rests as JSON. Most of it is read once, when the view
+// is built from a full status, and then only the few components a device
+// reports readings for change; as decoded maps a status took about eight
+// times the bytes of its JSON (BenchmarkFleetMemory). After a full status
+// the whole status rests as one JSON object (device.rest); the first delta
+// splits it into components, each frozen until a status or delta touches
+// it, and then decoded for good.
+
+// frozen is one status component at rest, as its JSON.
 type frozen []byte
+
+// MarshalJSON writes the component as it is (not as base64).
+func (f frozen) MarshalJSON() ([]byte, error) { return f, nil }
+
+// restWhole lets a status rest as one JSON object, the form that takes the
+// least memory: no map, no box per component. A status that cannot be
+// encoded (it cannot happen: it holds what JSON decoded) stays as it is,
+// its components frozen.
+func restWhole(st map[string]any) (map[string]any, []byte) {
+	raw, err := json.Marshal(st)
+	if err != nil {
+		freeze(st)
+		return st, nil
+	}
+	return nil, raw
+}
+
+// status is the device's status for merging into: a resting status is
+// split into its components, each frozen (not decoded) until touched.
+func (d *device) status() map[string]any {
+	if d.st == nil {
+		d.st = map[string]any{}
+		_ = vendorkit.EachJSONField(d.rest, func(k string, raw []byte) error {
+			if raw[0] == '{' || raw[0] == '[' {
+				// a copy each, so the whole object is not kept for the
+				// components that stay frozen
+				d.st[k] = frozen(bytes.Clone(raw))
+			} else {
+				d.st[k] = frozen(raw).decode()
+			}
+			return nil
+		})
+		d.rest = nil
+	}
+	return d.st
+}
+
+// statusTree is the device's status decoded whole, to read (a full build,
+// a snapshot); a resting status is decoded for the moment and stays at rest.
+func (d *device) statusTree() map[string]any {
+	if d.st == nil {
+		m, _ := frozen(d.rest).decode().(map[string]any)
+		if m == nil {
+			m = map[string]any{}
+		}
+		return m
+	}
+	return decoded(d.st)
+}
 
 // freeze stores the object and array values of st as JSON.
 func freeze(st map[string]any) {

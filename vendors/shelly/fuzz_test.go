@@ -211,11 +211,20 @@ func FuzzStatus(f *testing.F) {
 		merged := map[string]any{}
 		mergeStatus(merged, st)
 		mergeStatus(merged, st)
-		// at rest a status is kept frozen: it must read back as it was
+		// at rest a status is kept frozen: it must read back as it was,
+		// whole, split into frozen components, and those decoded
 		fz := cloneValue(merged, 0).(map[string]any)
 		freeze(fz)
 		if got := decoded(fz); !reflect.DeepEqual(got, merged) {
 			t.Fatalf("frozen status reads back as %v, want %v", got, merged)
+		}
+		d := &device{}
+		d.st, d.rest = restWhole(cloneValue(merged, 0).(map[string]any))
+		if got := d.statusTree(); !reflect.DeepEqual(got, merged) {
+			t.Fatalf("a resting status reads back as %v, want %v", got, merged)
+		}
+		if got := decoded(d.status()); !reflect.DeepEqual(got, merged) {
+			t.Fatalf("a resting status splits into %v, want %v", got, merged)
 		}
 	})
 }

@@ -88,7 +88,13 @@ func BenchmarkConsentGrants(b *testing.B) {
 
 // BenchmarkFleetMemory reports the live heap per device of a fleet of Pro
 // 4PM-like devices that each received a full status and one delta.
-func BenchmarkFleetMemory(b *testing.B) {
+func BenchmarkFleetMemory(b *testing.B) { benchFleetMemory(b, true) }
+
+// BenchmarkFleetMemoryAtRest is BenchmarkFleetMemory without the delta: the
+// devices that report nothing after their full status.
+func BenchmarkFleetMemoryAtRest(b *testing.B) { benchFleetMemory(b, false) }
+
+func benchFleetMemory(b *testing.B, withDelta bool) {
 	const n = 2000
 	var full struct {
 		Status map[string]any `json:"status"`
@@ -110,9 +116,11 @@ func BenchmarkFleetMemory(b *testing.B) {
 			f.ensure(id, func(m *meta) { m.Code = "SPSW-104PE16EU"; m.Names = []string{"Plug"} })
 			// decoded as the Integrator's frames are
 			st, _ := object(raw)
-			d, _ := object(delta)
 			f.applyStatus(id, st, true, "")
-			f.applyStatus(id, d, false, "")
+			if withDelta {
+				d, _ := object(delta)
+				f.applyStatus(id, d, false, "")
+			}
 		}
 		runtime.GC()
 		runtime.ReadMemStats(&ms)
