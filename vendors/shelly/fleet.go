@@ -73,13 +73,13 @@ func (s *deltaScratch) undoMerge() {
 }
 
 type device struct {
-	id     string
+	id   string
 	meta meta
 	// st is the last known status, or nil while it rests whole as one JSON
 	// object in rest (from a full status until a delta touches it; see
 	// frozen). status() and statusTree() read it either way.
-	st   map[string]any
-	rest []byte
+	st     map[string]any
+	rest   []byte
 	gen    int  // 0 unknown, 1 Gen1, 2 Gen2+
 	online int8 // -1 unknown, 0 offline, 1 online
 	// full is set once a full status was seen; until then the entities of
