@@ -28,6 +28,10 @@ type Options struct {
 // Metrics holds every collector on its own registry.
 type Metrics struct {
 	reg *prometheus.Registry
+	// compress: gzip the exposition, worth it only with the per-device
+	// values (megabytes for thousands of devices). Otherwise it is a few
+	// kilobytes, and a pooled gzip writer would keep about 1 MB of tables.
+	compress bool
 
 	mqttConnected  prometheus.Gauge
 	published      *prometheus.CounterVec
@@ -101,6 +105,7 @@ func New(o Options) *Metrics {
 	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if o.DeviceValues {
 		m.reg.MustRegister(&m.deviceValueFns)
+		m.compress = true
 	}
 	return m
 }
@@ -110,7 +115,7 @@ func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 
 // Handler serves the registry in the Prometheus exposition formats.
 func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg, ErrorHandling: promhttp.ContinueOnError})
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg, ErrorHandling: promhttp.ContinueOnError, DisableCompression: !m.compress})
 }
 
 // SetDeviceValues gives the source of the per-device gauges (the bridge's

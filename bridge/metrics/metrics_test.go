@@ -139,3 +139,32 @@ func scrape(t *testing.T, m *Metrics) string {
 	}
 	return string(b)
 }
+
+// The exposition is gzipped only with the per-device values: without them
+// it is a few kilobytes, and a gzip writer would hold about 1 MB.
+func TestCompressionOnlyWithDeviceValues(t *testing.T) {
+	for _, tc := range []struct {
+		opts Options
+		want string
+	}{{Options{}, ""}, {Options{DeviceValues: true}, "gzip"}} {
+		m := New(tc.opts)
+		exercise(m)
+		srv := httptest.NewServer(m.Handler())
+		req := httptest.NewRequest("GET", srv.URL, nil)
+		req.RequestURI = ""
+		req.Header.Set("Accept-Encoding", "gzip")
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		srv.Close()
+		if got := resp.Header.Get("Content-Encoding"); got != tc.want {
+			t.Errorf("device values %v: Content-Encoding %q, want %q", tc.opts.DeviceValues, got, tc.want)
+		}
+		if tc.want == "" && len(body) > 64<<10 {
+			t.Errorf("uncompressed exposition of %d bytes", len(body))
+		}
+	}
+}
