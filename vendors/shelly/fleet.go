@@ -1,6 +1,8 @@
 package shelly
 
 import (
+	"encoding/json"
+	"maps"
 	"reflect"
 	"slices"
 	"sort"
@@ -699,9 +701,9 @@ func (f *fleet) inventory() []vendors.Device {
 // snapshot is what survives a restart: each device's meta and last status,
 // so its entities are known before the cloud answers.
 type snapshot struct {
-	Meta   meta           `json:"meta"`
-	Gen    int            `json:"gen"`
-	Status map[string]any `json:"status"`
+	Meta   meta            `json:"meta"`
+	Gen    int             `json:"gen"`
+	Status json.RawMessage `json:"status"` // a JSON object
 }
 
 const snapshotName = "devices"
@@ -713,13 +715,19 @@ func (f *fleet) save(store vendors.Store) error {
 		f.mu.Unlock()
 		return nil
 	}
+	// Statuses are taken as JSON (a resting one as it is), so nothing the
+	// lock guards is read once it is released.
 	snap := make(map[string]snapshot, len(f.devs))
 	for id, d := range f.devs {
-		st, gen := d.statusTree(), d.gen
-		if !d.full && d.base != nil && len(st) == 0 {
-			st, gen = decoded(d.base), d.baseGen
+		m := d.meta
+		m.ChanNames = maps.Clone(m.ChanNames) // settings write it in place
+		s := snapshot{Meta: m, Gen: d.gen, Status: d.rest}
+		if !d.full && d.base != nil && d.rest == nil && len(d.st) == 0 {
+			s.Gen, s.Status = d.baseGen, statusJSON(d.base)
+		} else if d.rest == nil {
+			s.Status = statusJSON(d.st)
 		}
-		snap[id] = snapshot{Meta: d.meta, Gen: gen, Status: cloneValue(st, 0).(map[string]any)}
+		snap[id] = s
 	}
 	f.dirty = false
 	f.mu.Unlock()
@@ -740,7 +748,8 @@ func (f *fleet) restore(store vendors.Store, want map[string]bool) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for id, s := range snap {
-		if !want[id] || s.Status == nil {
+		base, ok := object(s.Status)
+		if !want[id] || !ok {
 			continue
 		}
 		d, ok := f.devs[id]
@@ -749,7 +758,7 @@ func (f *fleet) restore(store vendors.Store, want map[string]bool) error {
 			f.devs[id] = d
 		}
 		d.meta = s.Meta
-		d.base, d.baseGen = s.Status, s.Gen
+		d.base, d.baseGen = base, s.Gen
 		d.seen = true
 		if d.gen == 0 {
 			d.gen = s.Gen

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/rs/zerolog"
+
+	"github.com/cloud2mqtt/cloud2mqtt/vendors/vendorkit"
 )
 
 // The delta fast path must leave exactly what a full rebuild leaves: the
@@ -178,5 +180,48 @@ func TestRebuildHandsOnOnlyChanges(t *testing.T) {
 	}
 	if vals, _, _ := f.applyStatus(deltaDev, st, false, ""); len(vals) != 0 {
 		t.Fatalf("values with nothing changed: %v", vals)
+	}
+}
+
+// The persisted shapes (the device snapshot) read back as the statuses
+// they were, resting or not, and give a restarted fleet the same entities
+// until the first full status.
+func TestSnapshotRestoresShapes(t *testing.T) {
+	fast, _ := deltaFleets(t, false) // deltaDev at rest after its full status
+	other := "b48a0a1cd979"
+	fast.ensure(other, func(m *meta) { m.Code = "SPSW-104PE16EU"; m.ChanNames = map[string]string{"switch:0": "Lamp"} })
+	st, _ := object([]byte(`{"switch:0":{"id":0,"output":true,"apower":12.5},"sys":{"mac":"B48A0A1CD979"}}`))
+	fast.applyStatus(other, st, true, "")
+	d, _ := object([]byte(`{"switch:0":{"apower":13}}`))
+	fast.applyStatus(other, d, false, "") // awake, its switch:0 decoded
+	if fast.devs[deltaDev].rest == nil || fast.devs[other].rest != nil {
+		t.Fatal("want one resting status and one awake")
+	}
+	store := (&vendorkit.FileStore{Dir: t.TempDir()}).Scoped("shelly-test")
+	fast.dirty = true
+	if err := fast.save(store); err != nil {
+		t.Fatal(err)
+	}
+	back := newFleet(zerolog.Nop())
+	if err := back.restore(store, map[string]bool{deltaDev: true, other: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{deltaDev, other} {
+		want, got := fast.devs[id], back.devs[id]
+		if got == nil {
+			t.Fatalf("%s not restored", id)
+		}
+		if !reflect.DeepEqual(decoded(got.base), want.statusTree()) {
+			t.Errorf("%s: restored status %v, want %v", id, decoded(got.base), want.statusTree())
+		}
+		if !reflect.DeepEqual(got.view.Entities, want.view.Entities) || !reflect.DeepEqual(got.meta, want.meta) {
+			t.Errorf("%s: restored entities or meta differ", id)
+		}
+	}
+	// a first delta does not shrink the restored device
+	d, _ = object([]byte(`{"switch:0":{"apower":14}}`))
+	back.applyStatus(other, d, false, "")
+	if n, want := len(back.devs[other].view.Entities), len(fast.devs[other].view.Entities); n != want {
+		t.Errorf("after a delta the restored device has %d entities, want %d", n, want)
 	}
 }

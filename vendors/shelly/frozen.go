@@ -34,6 +34,15 @@ func restWhole(st map[string]any) (map[string]any, []byte) {
 	return nil, raw
 }
 
+// statusJSON encodes a status, frozen components as they are; {} for none.
+func statusJSON(st map[string]any) json.RawMessage {
+	raw, err := json.Marshal(st)
+	if err != nil || st == nil {
+		return json.RawMessage("{}")
+	}
+	return raw
+}
+
 // status is the device's status for merging into: a resting status is
 // split into its components, each frozen (not decoded) until touched.
 func (d *device) status() map[string]any {
