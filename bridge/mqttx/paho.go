@@ -9,6 +9,7 @@ import (
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
+	"github.com/eclipse/paho.mqtt.golang/packets"
 	"github.com/rs/zerolog"
 )
 
@@ -77,6 +78,7 @@ func New(o Options) (*Paho, error) {
 		// Handlers only enqueue, so delivering in order on paho's router
 		// goroutine is safe and keeps a device's commands in order.
 		SetOrderMatters(true).
+		SetStore(copyStore{paho.NewMemoryStore()}).
 		SetAutoReconnect(true).
 		SetMaxReconnectInterval(o.MaxReconnectInterval).
 		SetConnectRetry(false). // Connect retries itself, logging why
@@ -353,3 +355,20 @@ func (p *Paho) Disconnect() {
 
 // IsConnected implements Client.
 func (p *Paho) IsConnected() bool { return p.c.IsConnectionOpen() }
+
+// copyStore is paho's memory store, handing out copies of stored publishes.
+// On a reconnect paho's resume marks each stored publish as a duplicate
+// (Dup), while the new connection may be writing the very same packet from
+// its queue: a data race inside paho (eclipse-paho/paho.mqtt.golang#703)
+// that TestFaultBrokerRestarts hit under -race now and then. With a copy,
+// resume marks and resends its own packet.
+type copyStore struct{ *paho.MemoryStore }
+
+func (s copyStore) Get(key string) packets.ControlPacket {
+	p := s.MemoryStore.Get(key)
+	if pub, ok := p.(*packets.PublishPacket); ok {
+		cp := *pub
+		return &cp
+	}
+	return p
+}
