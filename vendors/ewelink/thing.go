@@ -105,8 +105,8 @@ func (t *thing) build() bool {
 	for _, f := range t.spec.features {
 	next:
 		for _, e := range f.entities(t) {
-			for _, had := range ents {
-				if had.Key == e.Key {
+			for i := range ents {
+				if ents[i].Key == e.Key {
 					continue next
 				}
 			}
