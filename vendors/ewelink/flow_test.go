@@ -383,10 +383,19 @@ func TestOfflineDevices(t *testing.T) {
 	r := start(t, passwordConfig(s), t.TempDir())
 	r.waitDevices(t, len(ewelinksim.Fixtures()))
 	r.waitConnected(t)
-	n := len(s.Requests())
+	// the heartbeat and other devices' energy reads may come meanwhile
+	calls := func() (out []ewelinksim.Request) {
+		for _, q := range s.Requests() {
+			if q.Op != "ws ping" && (q.Device == "" || q.Device == "1000b00004") {
+				out = append(out, q)
+			}
+		}
+		return out
+	}
+	n := len(calls())
 	err := r.a.Execute(context.Background(), vendors.Command{DeviceID: "1000b00004", Key: "switch", Value: true})
-	if vendors.Code(err) != vendors.CodeOffline || len(s.Requests()) != n {
-		t.Errorf("known-offline: %v, %d calls %+v", err, len(s.Requests())-n, s.Requests()[n:])
+	if after := calls(); vendors.Code(err) != vendors.CodeOffline || len(after) != n {
+		t.Errorf("known-offline: %v, %d calls %+v", err, len(after)-n, after[n:])
 	}
 	// The gateway goes offline: its sub-devices follow.
 	s.SetOnline(ewelinksim.Gateway, false)

@@ -62,6 +62,8 @@ type Request struct {
 	Status    int
 	Login     bool
 	Throttled bool
+	// Device is the deviceid of a WebSocket update or query ("" otherwise).
+	Device string
 }
 
 // Server is a running simulated cloud.

@@ -28,9 +28,12 @@ type client struct {
 }
 
 // logFrame logs the client frame being handled at its arrival time.
-func (s *Server) logFrame(c *client, op string, code int) {
+func (s *Server) logFrame(c *client, op string, code int) { s.logDeviceFrame(c, op, "", code) }
+
+// logDeviceFrame is logFrame for a frame about one device.
+func (s *Server) logDeviceFrame(c *client, op, device string, code int) {
 	s.mu.Lock()
-	s.log = append(s.log, Request{Time: c.arrived, Op: op, Status: code})
+	s.log = append(s.log, Request{Time: c.arrived, Op: op, Status: code, Device: device})
 	s.mu.Unlock()
 }
 
@@ -321,7 +324,7 @@ func (s *Server) deviceMessage(c *client, action string, m map[string]any) {
 			}
 		}
 	}
-	s.logFrame(c, "ws "+action, code)
+	s.logDeviceFrame(c, "ws "+action, id, code)
 	s.reply(c, m, code, p)
 }
 
