@@ -39,11 +39,7 @@ func (countSink) Update(string, map[string]any) { benchUpdates++ }
 // update frame, from the raw bytes to sink.Update (decode, merge, mapping,
 // change detection).
 func BenchmarkReport(b *testing.B) {
-	a, _ := build(b, `email: a@b.c
-password: x
-app_id: id
-app_secret: secret
-region: eu`, b.TempDir())
+	a := idleAdapter(b)
 	a.sink = countSink{}
 	a.log = a.log.Level(zerolog.InfoLevel) // the bridge's default: no debug line per report
 	a.applyList([]deviceData{{DeviceID: "1000a00006", Name: "plug", Online: true,
@@ -81,11 +77,7 @@ func BenchmarkListMemory(b *testing.B) {
 	devs := ewelinksim.Scaled(1000)
 	var perDev float64
 	for b.Loop() {
-		a, _ := build(b, `email: a@b.c
-password: x
-app_id: id
-app_secret: secret
-region: eu`, b.TempDir())
+		a := idleAdapter(b)
 		a.sink = countSink{}
 		var ms runtime.MemStats
 		runtime.GC()

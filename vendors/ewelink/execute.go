@@ -63,7 +63,7 @@ func (a *Adapter) Execute(ctx context.Context, cmd vendors.Command) error {
 		if t.build() {
 			a.sendInventoryLocked(false)
 		}
-		if vals := t.diff(); len(vals) > 0 {
+		if vals := t.values(); len(vals) > 0 {
 			a.sinkLocked().Update(id, vals)
 		}
 	}

@@ -166,7 +166,7 @@ func FuzzUIIDParams(f *testing.F) {
 	for _, s := range seeds {
 		f.Add(s.uiid, []byte(s.js), []byte(`{"switch":"off","trigTime":"5","key":1}`))
 	}
-	// scalar readings of params the device has (diffAfter's path)
+	// scalar readings of params the device has (valuesAfter's path)
 	f.Add(1, []byte(`{"switch":"on","startup":"stay","pulse":"off","pulseWidth":500,"sledOnline":"on","rssi":-61}`), []byte(`{"switch":"off","rssi":-70,"pulseWidth":1000}`))
 	f.Add(32, []byte(`{"switch":"on","startup":"on","power":"12.3","voltage":"230","current":"0.05","rssi":-50}`), []byte(`{"power":"13.1","current":"0.06"}`))
 	f.Add(15, []byte(`{"switch":"on","currentTemperature":"21.5","currentHumidity":"48"}`), []byte(`{"currentTemperature":"22"}`))
@@ -189,7 +189,6 @@ func FuzzUIIDParams(f *testing.F) {
 		if err := th.device.Validate(); err != nil {
 			t.Fatalf("uiid %d %s: %v", uiid, js, err)
 		}
-		_ = th.diff()
 		if u, err := decodeParams(upd); err == nil {
 			for _, f := range th.spec.features {
 				if o, ok := f.(observer); ok {
@@ -208,23 +207,22 @@ func FuzzUIIDParams(f *testing.F) {
 				t.Fatalf("uiid %d: update %s changed the device, but needsBuild said no", uiid, upd)
 			}
 			if !rebuild {
-				// What diffAfter skips has not changed: it holds every
+				// What valuesAfter skips has not changed: it holds every
 				// value that changed, and what it holds is the full value.
-				full, got := th.values(), th.diffAfter(u)
+				full, got := th.values(), th.valuesAfter(u)
 				for k, v := range full {
 					if old, ok := beforeVals[k]; !ok || !vendors.EqualValue(old, v) {
 						if g, ok := got[k]; !ok || !vendors.EqualValue(g, v) {
-							t.Fatalf("uiid %d: update %s: %s changed to %v, diffAfter %v", uiid, upd, k, v, got)
+							t.Fatalf("uiid %d: update %s: %s changed to %v, valuesAfter %v", uiid, upd, k, v, got)
 						}
 					}
 				}
 				for k, v := range got {
 					if f, ok := full[k]; !ok || !vendors.EqualValue(f, v) {
-						t.Fatalf("uiid %d: update %s: diffAfter %s=%v, the full values %v", uiid, upd, k, v, full)
+						t.Fatalf("uiid %d: update %s: valuesAfter %s=%v, the full values %v", uiid, upd, k, v, full)
 					}
 				}
 			}
-			_ = th.diff()
 		}
 		for _, e := range th.device.Entities {
 			c, ok := th.owner(e.Key).(commander)

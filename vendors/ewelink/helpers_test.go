@@ -41,6 +41,17 @@ func newSim(t testing.TB, opt ewelinksim.Options) *ewelinksim.Server {
 // TestNoReconnectStorm, TestBudget*).
 var testTimings = []string{"backoff_min: 50ms", "backoff_max: 400ms", "stable_after: 2s", "ack_timeout: 3s", "window: 5s"}
 
+// idleAdapter is an adapter built but not run, for tests that drive its
+// device list and frames directly.
+func idleAdapter(tb testing.TB) *Adapter {
+	a, _ := build(tb, `email: a@b.c
+password: x
+app_id: id
+app_secret: secret
+region: eu`, tb.TempDir())
+	return a
+}
+
 // passwordConfig is an account block for password login against sim.
 func passwordConfig(s *ewelinksim.Server, extra ...string) string {
 	return s.Config("test", withTimings(extra)...)

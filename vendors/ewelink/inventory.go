@@ -240,7 +240,7 @@ func (a *Adapter) applyList(list []deviceData) {
 	for _, id := range a.sortedIDsLocked() {
 		t := a.things[id]
 		a.publishAvailabilityLocked(t)
-		if vals := t.diff(); len(vals) > 0 {
+		if vals := t.values(); len(vals) > 0 {
 			a.sinkLocked().Update(id, vals)
 		}
 		if raw, ok := resting[t]; ok {
@@ -372,9 +372,9 @@ func (a *Adapter) applyReport(id string, upd params, live bool) {
 		if t.build() {
 			a.sendInventoryLocked(false)
 		}
-		vals = t.diff()
+		vals = t.values()
 	} else {
-		vals = t.diffAfter(upd)
+		vals = t.valuesAfter(upd)
 	}
 	if len(vals) > 0 {
 		a.sinkLocked().Update(id, vals)
@@ -416,7 +416,7 @@ func (a *Adapter) availabilityChangedLocked(t *thing) {
 			continue
 		}
 		a.publishAvailabilityLocked(c)
-		if vals := c.diff(); len(vals) > 0 {
+		if vals := c.values(); len(vals) > 0 {
 			a.sinkLocked().Update(c.id, vals)
 		}
 	}

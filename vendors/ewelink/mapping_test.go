@@ -440,11 +440,7 @@ func (r *recUpdates) Update(id string, v map[string]any) {
 // Listed params rest as JSON until the device reports or is commanded, and
 // read back as they were decoded.
 func TestParamsRestUntilUsed(t *testing.T) {
-	a, _ := build(t, `email: a@b.c
-password: x
-app_id: id
-app_secret: secret
-region: eu`, t.TempDir())
+	a := idleAdapter(t)
 	rec := &recUpdates{vals: map[string]map[string]any{}}
 	a.sink = rec
 	plug := deviceData{DeviceID: "1000a00006", Name: "plug", Online: true,

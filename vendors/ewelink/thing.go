@@ -146,17 +146,17 @@ func (t *thing) build() bool {
 	return changed
 }
 
-// values computes every entity value from the params.
-func (t *thing) values() map[string]any {
-	out := map[string]any{}
-	t.valuesInto(out, nil)
-	return out
-}
+// values computes every entity value from the params, for the sink, which
+// keeps the device's state and publishes what changed (the adapter keeps no
+// second copy).
+func (t *thing) values() map[string]any { return t.valuesAfter(nil) }
 
-// valuesInto computes the entity values from the params into out: every
-// value, or with upd only those of the features that may read a param in
-// upd.
-func (t *thing) valuesInto(out map[string]any, upd params) {
+// valuesAfter is values after a report that merged upd into the params and
+// left the entities as they were: only the values of features that may read
+// a param in upd, since the others cannot have changed. Every other change
+// of the params (a listing, a command, a rebuild) is followed by values.
+func (t *thing) valuesAfter(upd params) map[string]any {
+	out := map[string]any{}
 	// upd's keys, read once rather than once per feature; nil: every feature.
 	var small [8]string
 	var changed []string
@@ -177,6 +177,7 @@ func (t *thing) valuesInto(out map[string]any, upd params) {
 			delete(out, k)
 		}
 	}
+	return out
 }
 
 // owner is the feature that serves the entity key (nil: none).
@@ -205,7 +206,8 @@ func (t *thing) remember(source, stamp string) bool {
 // stateKey reports keys that are state without being entities (a cover's
 // position, a fan's percentage).
 func (t *thing) stateKey(k string) bool {
-	for _, e := range t.device.Entities {
+	for i := range t.device.Entities {
+		e := &t.device.Entities[i]
 		if e.Cover != nil && e.Cover.PositionKey == k {
 			return true
 		}
@@ -214,23 +216,6 @@ func (t *thing) stateKey(k string) bool {
 		}
 	}
 	return false
-}
-
-// diff returns every entity value for the sink, which keeps the device's
-// state and publishes what changed (the adapter keeps no second copy).
-func (t *thing) diff() map[string]any { return t.diffAfter(nil) }
-
-// diffAfter is diff after a report that merged upd into the params and left
-// the entities as they were: only the values of features that may read a
-// param in upd, since the others cannot have changed. Every other change of
-// the params (a listing, a command, a rebuild) is followed by a full diff.
-func (t *thing) diffAfter(upd params) map[string]any {
-	out := map[string]any{}
-	t.valuesInto(out, upd)
-	if len(out) == 0 {
-		return nil
-	}
-	return out
 }
 
 // entity returns the entity with key.

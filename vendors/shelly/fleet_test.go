@@ -211,8 +211,8 @@ func TestSnapshotRestoresShapes(t *testing.T) {
 		if got == nil {
 			t.Fatalf("%s not restored", id)
 		}
-		if !reflect.DeepEqual(decoded(got.base), want.statusTree()) {
-			t.Errorf("%s: restored status %v, want %v", id, decoded(got.base), want.statusTree())
+		if !reflect.DeepEqual(wholeStatus(got.base), want.statusTree()) {
+			t.Errorf("%s: restored status %v, want %v", id, wholeStatus(got.base), want.statusTree())
 		}
 		if !reflect.DeepEqual(got.view.Entities, want.view.Entities) || !reflect.DeepEqual(got.meta, want.meta) {
 			t.Errorf("%s: restored entities or meta differ", id)

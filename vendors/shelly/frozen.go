@@ -23,12 +23,10 @@ func (f frozen) MarshalJSON() ([]byte, error) { return f, nil }
 
 // restWhole lets a status rest as one JSON object, the form that takes the
 // least memory: no map, no box per component. A status that cannot be
-// encoded (it cannot happen: it holds what JSON decoded) stays as it is,
-// its components frozen.
+// encoded (it cannot happen: it holds what JSON decoded) stays as it is.
 func restWhole(st map[string]any) (map[string]any, []byte) {
 	raw, err := json.Marshal(st)
 	if err != nil {
-		freeze(st)
 		return st, nil
 	}
 	return nil, raw
@@ -67,27 +65,18 @@ func (d *device) status() map[string]any {
 // a snapshot); a resting status is decoded for the moment and stays at rest.
 func (d *device) statusTree() map[string]any {
 	if d.st == nil {
-		m, _ := frozen(d.rest).decode().(map[string]any)
-		if m == nil {
-			m = map[string]any{}
-		}
-		return m
+		return wholeStatus(d.rest)
 	}
 	return decoded(d.st)
 }
 
-// freeze stores the object and array values of st as JSON.
-func freeze(st map[string]any) {
-	for k, v := range st {
-		switch v.(type) {
-		case map[string]any, []any:
-			// A decoded status holds only what JSON can carry, so this
-			// cannot fail; if it did, the value stays decoded.
-			if raw, err := json.Marshal(v); err == nil {
-				st[k] = frozen(raw)
-			}
-		}
+// wholeStatus decodes a status kept as one JSON object ({} for none).
+func wholeStatus(raw []byte) map[string]any {
+	m, _ := frozen(raw).decode().(map[string]any)
+	if m == nil {
+		m = map[string]any{}
 	}
+	return m
 }
 
 // decode returns the component as decoded from a frame: JSON's own values
@@ -95,7 +84,7 @@ func freeze(st map[string]any) {
 func (f frozen) decode() any {
 	v, err := vendorkit.DecodeJSON(f, false)
 	if err != nil {
-		return nil // freeze wrote it: unreachable
+		return nil // encoded by this package: unreachable
 	}
 	return v
 }

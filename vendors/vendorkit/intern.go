@@ -50,17 +50,12 @@ func (t *Interner) Intern(b []byte) string {
 	return s
 }
 
-// InternString is Intern for a string: s itself when it is new.
+// InternString is Intern for a string (s itself when it is too long).
 func (t *Interner) InternString(s string) string {
 	if len(s) > maxInternedLen {
 		return s
 	}
-	if m := t.m.Load(); m != nil {
-		if v, ok := (*m)[s]; ok {
-			return v
-		}
-	}
-	return t.Intern([]byte(s))
+	return t.Intern([]byte(s)) // b does not escape: no allocation
 }
 
 // size is the number of strings held.
