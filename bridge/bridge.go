@@ -54,7 +54,6 @@ type Bridge struct {
 	batch            []*device // publisher-owned
 	works            []work    // publisher-owned
 	bridgeConfigHash uint64    // publisher-owned
-	listSize         int       // publisher-owned: bytes of the last bridge/devices
 
 	started      atomic.Bool
 	connects     atomic.Int64
@@ -212,7 +211,7 @@ func (b *Bridge) onConnect() {
 	b.m.MQTTConnected(true)
 	if b.connects.Add(1) > 1 {
 		b.log.Info().Msg("mqtt reconnected; publishing everything again")
-		b.republish(true)
+		b.republish(everything)
 	}
 }
 

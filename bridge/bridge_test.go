@@ -565,7 +565,7 @@ func TestRepublishSendsConfigsFirst(t *testing.T) {
 	}
 	b.step()
 	mem.keep = true
-	b.republish(true)
+	b.republish(configsAndStates)
 	b.step()
 	configs, states, lastConfig, firstState := 0, 0, -1, -1
 	for i, topic := range mem.order {
@@ -588,6 +588,30 @@ func TestRepublishSendsConfigsFirst(t *testing.T) {
 	}
 	if !slices.Contains(mem.order[lastConfig:], "bench/bridge/state") {
 		t.Error("bridge/state not published again after the configs")
+	}
+}
+
+// TestBirthLeavesDeviceListAlone: a Home Assistant birth sends configs and
+// states again but not bridge/devices (retained, megabytes with many
+// devices, and nothing Home Assistant reads); a reconnect sends it too.
+func TestBirthLeavesDeviceListAlone(t *testing.T) {
+	b, _, mem := benchBridge(t, 20)
+	b.opts.ListInterval = 0
+	b.step()
+	mem.keep = true
+	list := "bench/bridge/devices"
+	b.republish(configsAndStates)
+	b.step()
+	if slices.Contains(mem.order, list) {
+		t.Error("a birth republished bridge/devices")
+	}
+	if !slices.Contains(mem.order, "bench/bridge/state") {
+		t.Error("a birth did not republish bridge/state")
+	}
+	b.republish(everything)
+	b.step()
+	if !slices.Contains(mem.order, list) {
+		t.Error("a reconnect did not republish bridge/devices")
 	}
 }
 

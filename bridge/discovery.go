@@ -184,6 +184,6 @@ func (b *Bridge) onHAStatus(m mqttx.Message) {
 	b.log.Info().Dur("delay", delay).Msg("home assistant online; publishing everything again")
 	time.AfterFunc(delay, func() {
 		b.birthPending.Store(false)
-		b.republish(true)
+		b.republish(configsAndStates)
 	})
 }

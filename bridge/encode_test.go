@@ -148,8 +148,12 @@ func TestDeviceListMatchesEncodingJSON(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := appendDeviceList(nil, list); string(got) != string(want) {
+		got := deviceList(list)
+		if string(got) != string(want) {
 			t.Errorf("device list\n got %s\nwant %s", got, want)
+		}
+		if cap(got) != len(got) {
+			t.Errorf("device list of %d bytes written into a buffer of %d", len(got), cap(got))
 		}
 	}
 }

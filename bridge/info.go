@@ -100,13 +100,7 @@ func (b *Bridge) publishDeviceList() {
 	}
 	b.mu.Unlock()
 	sort.Slice(list, func(i, j int) bool { return list[i].id < list[j].id })
-	// With ten thousand devices the list is megabytes: written once into a
-	// buffer the size of the last one, not built as structs and encoded
-	// through a growing buffer (twice the list in garbage, at the moment
-	// the inventories arrive and the heap peaks).
-	p := appendDeviceList(make([]byte, 0, b.listSize+b.listSize/16), list)
-	b.listSize = len(p)
-	b.pub(b.topics.BridgeTopic("devices"), 1, true, p, "bridge")
+	b.pub(b.topics.BridgeTopic("devices"), 1, true, deviceList(list), "bridge")
 }
 
 // listEntry is what bridge/devices shows of a device, taken under b.mu; the
@@ -117,43 +111,61 @@ type listEntry struct {
 	online                    bool
 }
 
-// appendDeviceList appends the bridge/devices payload (see mqtt-api.md):
-// as encoding/json without HTML escaping would write it.
+// deviceList is the bridge/devices payload (see mqtt-api.md), as
+// encoding/json without HTML escaping would write it. With ten thousand
+// devices it is megabytes, and paho copies it again to send it: it is
+// measured entry by entry first and written into a buffer of exactly its
+// size, as a buffer grown by appending holds up to twice the list while it
+// is copied, at the moment the inventories arrive and the heap peaks.
+func deviceList(list []listEntry) []byte {
+	size := len("[]") + max(len(list)-1, 0) // brackets and commas
+	var scratch []byte
+	for i := range list {
+		scratch = appendListEntry(scratch[:0], &list[i])
+		size += len(scratch)
+	}
+	return appendDeviceList(make([]byte, 0, size), list)
+}
+
 func appendDeviceList(b []byte, list []listEntry) []byte {
 	b = append(b, '[')
-	for i, e := range list {
+	for i := range list {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendField(b, `{"id":`, e.id)
-		b = appendField(b, `,"vendor":`, e.vendor)
-		b = appendField(b, `,"vendor_id":`, e.dev.ID)
-		b = appendField(b, `,"account":`, e.account)
-		b = appendField(b, `,"name":`, e.name)
-		b = appendField(b, `,"manufacturer":`, e.dev.Manufacturer)
-		b = appendField(b, `,"model":`, e.dev.Model)
-		b = appendField(b, `,"sw_version":`, e.dev.SWVersion)
-		b = strconv.AppendBool(append(b, `,"online":`...), e.online)
-		b = append(b, `,"entities":[`...)
-		for j := range e.dev.Entities {
-			en := &e.dev.Entities[j]
-			if j > 0 {
-				b = append(b, ',')
-			}
-			b = appendField(b, `{"key":`, en.Key)
-			b = appendField(b, `,"platform":`, string(en.Platform))
-			if en.DeviceClass != "" {
-				b = appendField(b, `,"device_class":`, en.DeviceClass)
-			}
-			if en.Unit != "" {
-				b = appendField(b, `,"unit":`, en.Unit)
-			}
-			b = strconv.AppendBool(append(b, `,"writable":`...), en.Writable)
-			b = append(b, '}')
-		}
-		b = append(b, "]}"...)
+		b = appendListEntry(b, &list[i])
 	}
 	return append(b, ']')
+}
+
+func appendListEntry(b []byte, e *listEntry) []byte {
+	b = appendField(b, `{"id":`, e.id)
+	b = appendField(b, `,"vendor":`, e.vendor)
+	b = appendField(b, `,"vendor_id":`, e.dev.ID)
+	b = appendField(b, `,"account":`, e.account)
+	b = appendField(b, `,"name":`, e.name)
+	b = appendField(b, `,"manufacturer":`, e.dev.Manufacturer)
+	b = appendField(b, `,"model":`, e.dev.Model)
+	b = appendField(b, `,"sw_version":`, e.dev.SWVersion)
+	b = strconv.AppendBool(append(b, `,"online":`...), e.online)
+	b = append(b, `,"entities":[`...)
+	for j := range e.dev.Entities {
+		en := &e.dev.Entities[j]
+		if j > 0 {
+			b = append(b, ',')
+		}
+		b = appendField(b, `{"key":`, en.Key)
+		b = appendField(b, `,"platform":`, string(en.Platform))
+		if en.DeviceClass != "" {
+			b = appendField(b, `,"device_class":`, en.DeviceClass)
+		}
+		if en.Unit != "" {
+			b = appendField(b, `,"unit":`, en.Unit)
+		}
+		b = strconv.AppendBool(append(b, `,"writable":`...), en.Writable)
+		b = append(b, '}')
+	}
+	return append(b, "]}"...)
 }
 
 func appendField(b []byte, name, value string) []byte {

@@ -259,15 +259,28 @@ func (b *Bridge) pub(topic string, qos byte, retained bool, payload []byte, kind
 	return true
 }
 
-// republish publishes everything again: after a reconnect (full) or a Home
-// Assistant birth; configs are sent even if unchanged. Every config goes
+// What a republish sends again.
+type republishScope uint8
+
+const (
+	configsOnly      republishScope = iota // discovery/republish requests
+	configsAndStates                       // a Home Assistant birth
+	everything                             // a reconnect: bridge/info and bridge/devices too
+)
+
+// republish publishes again, configs even if unchanged: every config goes
 // first, then (with states) every state and availability, so Home Assistant
-// has its entities before their states arrive.
-func (b *Bridge) republish(states bool) {
+// has its entities before their states arrive. Only a reconnect sends
+// bridge/info and bridge/devices again (the broker may have lost them); a
+// Home Assistant birth does not touch them, and the device list is megabytes
+// with ten thousand devices.
+func (b *Bridge) republish(scope republishScope) {
 	b.mu.Lock()
 	b.flags.configForce, b.flags.config = true, true
-	b.flags.info, b.flags.list = true, true
-	b.flags.restate = b.flags.restate || states
+	if scope == everything {
+		b.flags.info, b.flags.list = true, true
+	}
+	b.flags.restate = b.flags.restate || scope >= configsAndStates
 	for _, d := range b.devices {
 		b.enqueue(d, fConfig|fConfigForce)
 	}

@@ -91,7 +91,7 @@ func (b *Bridge) request(ctx context.Context, action string, params map[string]j
 		if b.opts.DisableDiscovery {
 			return nil, errors.New("discovery is disabled")
 		}
-		b.republish(false)
+		b.republish(configsOnly)
 		b.mu.Lock()
 		n := len(b.devices)
 		b.mu.Unlock()
