@@ -356,16 +356,26 @@ func (p *Paho) Disconnect() {
 // IsConnected implements Client.
 func (p *Paho) IsConnected() bool { return p.c.IsConnectionOpen() }
 
-// copyStore is paho's memory store, handing out copies of stored publishes.
-// On a reconnect paho's resume marks each stored publish as a duplicate
-// (Dup), while the new connection may be writing the very same packet from
-// its queue: a data race inside paho (eclipse-paho/paho.mqtt.golang#703)
-// that TestFaultBrokerRestarts hit under -race now and then. With a copy,
-// resume marks and resends its own packet.
+// copyStore is paho's memory store, keeping and handing out copies of
+// publishes. Paho stores the very packet it queues for writing, and the
+// writer changes it (the remaining length) as it writes; on a reconnect
+// paho's resume reads each stored publish and marks it as a duplicate (Dup)
+// while the new connection may be writing the same packet from its queue:
+// data races inside paho (eclipse-paho/paho.mqtt.golang#703) that
+// TestFaultBrokerRestarts hit under -race now and then. With a copy kept,
+// the writer and resume never share a packet; the payload is shared, and
+// paho only reads it.
 type copyStore struct{ *paho.MemoryStore }
 
+func (s copyStore) Put(key string, p packets.ControlPacket) {
+	s.MemoryStore.Put(key, copyPublish(p))
+}
+
 func (s copyStore) Get(key string) packets.ControlPacket {
-	p := s.MemoryStore.Get(key)
+	return copyPublish(s.MemoryStore.Get(key))
+}
+
+func copyPublish(p packets.ControlPacket) packets.ControlPacket {
 	if pub, ok := p.(*packets.PublishPacket); ok {
 		cp := *pub
 		return &cp
