@@ -52,9 +52,8 @@ func (w *benchWorld) close() {
 
 const (
 	ewelinkPerAccount = 1000 // 34 thing-list pages at the 500 ms endpoint gap
-	// The Shelly adapter rewrites its whole grant and device files on every
-	// consent callback, so onboarding cost grows with the square of an
-	// account's devices; small accounts keep a run's start-up in seconds.
+	// Onboarding is one consent callback and one WebSocket status per
+	// device; spread over ten accounts it keeps a run's start-up in seconds.
 	shellyPerAccount = 250
 )
 

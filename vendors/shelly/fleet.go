@@ -721,10 +721,13 @@ func (f *fleet) save(store vendors.Store) error {
 	for id, d := range f.devs {
 		m := d.meta
 		m.ChanNames = maps.Clone(m.ChanNames) // settings write it in place
-		s := snapshot{Meta: m, Gen: d.gen, Status: d.rest}
-		if !d.full && d.base != nil && d.rest == nil && len(d.st) == 0 {
+		s := snapshot{Meta: m, Gen: d.gen}
+		switch {
+		case d.rest != nil:
+			s.Status = d.rest
+		case !d.full && d.base != nil && len(d.st) == 0:
 			s.Gen, s.Status = d.baseGen, d.base
-		} else if d.rest == nil {
+		default:
 			s.Status = statusJSON(d.st)
 		}
 		snap[id] = s
