@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -41,6 +42,7 @@ type benchOptions struct {
 	CPUProfile      string
 	MemProfile      string
 	KeepLog         bool
+	LatencyLog      string
 	// BridgeMemLimit is the bridge process's GOMEMLIMIT (empty: none).
 	BridgeMemLimit string
 }
@@ -62,6 +64,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write the bridge process's CPU profile (whole run) to this file")
 	fs.StringVar(&o.MemProfile, "memprofile", "", "write the bridge process's heap profile (at the end) to this file")
 	fs.BoolVar(&o.KeepLog, "keep-log", false, "keep the bridge's log file (its path is printed)")
+	fs.StringVar(&o.LatencyLog, "latency-log", "", "write each latency sample (frame written, unix µs; latency µs; device) to this file, in the order sent")
 	fs.StringVar(&o.BridgeMemLimit, "bridge-memory-limit", "", "run the bridge process with this GOMEMLIMIT, e.g. 100MiB (the bench process keeps its own)")
 	child := fs.String("bridge-config", "", "internal: run the bridge on this config until stdin closes")
 	if err := parseFlags(fs, args); err != nil {
@@ -728,6 +731,7 @@ func (r *benchRun) latency(ctx context.Context) error {
 	interval := time.Second / time.Duration(r.o.Rate)
 	r.say("latency: %d events at %d/s", r.o.LatencyEvents, r.o.Rate)
 	r.col.takeLatencies()
+	damon0, _ := kdamondCPU()
 	start := time.Now()
 	skipped := 0
 	for i := 0; i < r.o.LatencyEvents && ctx.Err() == nil; i++ {
@@ -744,9 +748,20 @@ func (r *benchRun) latency(ctx context.Context) error {
 	}
 	elapsed := time.Since(start)
 	time.Sleep(time.Second)
-	lat, lost := r.col.takeLatencies()
-	if len(lat) == 0 {
+	samples, lost := r.col.takeLatencies()
+	damon1, damons := kdamondCPU()
+	l.Kdamonds, l.KdamondCPUMS = damons, float64((damon1-damon0)/time.Millisecond)
+	if len(samples) == 0 {
 		return errors.New("no state arrived for the paced events")
+	}
+	if r.o.LatencyLog != "" {
+		if err := writeLatencyLog(r.o.LatencyLog, samples); err != nil {
+			return err
+		}
+	}
+	lat := make([]time.Duration, len(samples))
+	for i, s := range samples {
+		lat[i] = s.took
 	}
 	slices.Sort(lat)
 	ms := func(d time.Duration) float64 { return round3(float64(d) / 1e6) }
@@ -758,6 +773,19 @@ func (r *benchRun) latency(ctx context.Context) error {
 	r.sample()
 	r.say("latency: p50 %.2f ms, p99 %.2f ms, max %.2f ms (%d samples)", l.P50, l.P99, l.Max, l.Samples)
 	return nil
+}
+
+// writeLatencyLog lets a run's slow samples be lined up against what else
+// ran on the machine (they come in bursts when something takes a core).
+func writeLatencyLog(path string, samples []latencySample) error {
+	samples = slices.Clone(samples)
+	slices.SortFunc(samples, func(a, b latencySample) int { return a.sent.Compare(b.sent) })
+	var b bytes.Buffer
+	b.WriteString("# sent_unix_us latency_us device\n")
+	for _, s := range samples {
+		fmt.Fprintf(&b, "%d %d %s\n", s.sent.UnixMicro(), s.took.Microseconds(), s.device)
+	}
+	return os.WriteFile(path, b.Bytes(), 0o644)
 }
 
 // economy watches the simulators' request logs for a steady-state window.

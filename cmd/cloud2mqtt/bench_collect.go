@@ -22,8 +22,16 @@ type collector struct {
 	baselineN   int64
 	lastBase    time.Time
 	outstanding map[string]time.Time // latency: frame written, state not yet seen
-	latencies   []time.Duration
+	latencies   []latencySample
 	topics      map[string]struct{}
+}
+
+// latencySample is one paced event: when its frame was written, how long
+// its state took to arrive, and the device ("<vendor>/<id>").
+type latencySample struct {
+	sent   time.Time
+	took   time.Duration
+	device string
 }
 
 func newCollector(base, prefix string) *collector {
@@ -69,7 +77,7 @@ func (c *collector) onMsg(topic string, payload []byte, at time.Time) {
 		c.stateBytes += int64(len(payload))
 		c.lastState = at
 		if sent, ok := c.outstanding[rest]; ok {
-			c.latencies = append(c.latencies, at.Sub(sent))
+			c.latencies = append(c.latencies, latencySample{sent, at.Sub(sent), rest})
 			delete(c.outstanding, rest)
 		}
 	}
@@ -132,7 +140,7 @@ func (c *collector) expect(key string, at time.Time) bool {
 
 // takeLatencies returns the measured latencies and how many frames were
 // never answered, and resets both.
-func (c *collector) takeLatencies() ([]time.Duration, int) {
+func (c *collector) takeLatencies() ([]latencySample, int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	l, lost := c.latencies, len(c.outstanding)

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -98,7 +100,7 @@ func TestCollectorSortsMessages(t *testing.T) {
 	if n, _ := c.baselineStats(); n != 1 {
 		t.Errorf("baseline %d", n)
 	}
-	if lat, lost := c.takeLatencies(); len(lat) != 1 || lost != 0 || lat[0] != time.Millisecond {
+	if lat, lost := c.takeLatencies(); len(lat) != 1 || lost != 0 || lat[0].took != time.Millisecond || lat[0].device != "shelly/x" {
 		t.Errorf("latencies %v, %d lost", lat, lost)
 	}
 	if n := len(c.topicList()); n != 6 {
@@ -166,5 +168,46 @@ func TestMedianRatio(t *testing.T) {
 	}
 	if got := medianRatio(nil, baseline); got != 0 {
 		t.Errorf("no rounds: %v", got)
+	}
+}
+
+func TestParseProcStat(t *testing.T) {
+	cases := []struct {
+		line string
+		comm string
+		cpu  time.Duration
+		ok   bool
+	}{
+		{"83 (kdamond.0) I 2 0 0 0 -1 2129984 0 0 0 0 312 187 0 0 20 0 1 0 101750 0", "kdamond.0", 4990 * time.Millisecond, true},
+		{"7 (a (b) c) S 1 7 7 0 -1 4194560 0 0 0 0 5 5 0", "a (b) c", 100 * time.Millisecond, true},
+		{"7 (short) S 1 7", "", 0, false},
+		{"7 (x) S 1 7 7 0 -1 0 0 0 0 0 NaN 5 0", "", 0, false},
+		{"no parentheses", "", 0, false},
+	}
+	for _, c := range cases {
+		comm, cpu, ok := parseProcStat(c.line)
+		if comm != c.comm || cpu != c.cpu || ok != c.ok {
+			t.Errorf("parseProcStat(%q) = %q, %v, %v; want %q, %v, %v", c.line, comm, cpu, ok, c.comm, c.cpu, c.ok)
+		}
+	}
+}
+
+func TestWriteLatencyLog(t *testing.T) {
+	t0 := time.UnixMicro(1_000_000)
+	path := filepath.Join(t.TempDir(), "lat.txt")
+	err := writeLatencyLog(path, []latencySample{
+		{t0.Add(2 * time.Millisecond), 300 * time.Microsecond, "ewelink/b"},
+		{t0, 4500 * time.Microsecond, "shelly/a"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "# sent_unix_us latency_us device\n1000000 4500 shelly/a\n1002000 300 ewelink/b\n"
+	if string(b) != want {
+		t.Errorf("log:\n%s\nwant:\n%s", b, want)
 	}
 }
