@@ -175,6 +175,8 @@ func (a *Adapter) session(ctx context.Context) error {
 	defer relist.Stop()
 	check := time.NewTicker(max(min(w.interval/2, time.Minute), 5*time.Millisecond))
 	defer check.Stop()
+	quiet := time.NewTicker(restQuietEvery)
+	defer quiet.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -194,6 +196,8 @@ func (a *Adapter) session(ctx context.Context) error {
 				}
 				a.log.Warn().Err(err).Msg("periodic device list failed")
 			}
+		case <-quiet.C:
+			a.restQuiet()
 		case <-check.C:
 			a.book.flush()
 			if w.hb && w.idle() > 2*w.interval {
@@ -204,6 +208,21 @@ func (a *Adapter) session(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// restQuietEvery is how often devices that did not report since the last
+// time get their params back to JSON (thing.restIfQuiet).
+const restQuietEvery = time.Minute
+
+func (a *Adapter) restQuiet() (rested int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, t := range a.things {
+		if t.restIfQuiet() {
+			rested++
+		}
+	}
+	return rested
 }
 
 // currentWS is the open session, if any.

@@ -25,8 +25,10 @@ type thing struct {
 	// cur are the decoded params; nil while they rest as the JSON the
 	// device list gave (rest), as they do until the device first reports:
 	// decoded, they take several times the bytes.
-	cur   params
-	rest  []byte
+	cur  params
+	rest []byte
+	// used says the decoded params were read since the last restIfQuiet.
+	used  bool
 	spec  spec
 	known bool // the uiid is in the table
 
@@ -53,6 +55,7 @@ func (t *thing) params() params {
 		}
 		t.rest = nil
 	}
+	t.used = true
 	return t.cur
 }
 
@@ -60,6 +63,27 @@ func (t *thing) params() params {
 // is the thing's to keep, and never changed.
 func (t *thing) restParams(raw []byte) {
 	t.cur, t.rest = nil, raw
+}
+
+// restIfQuiet lets decoded params rest as JSON again when nothing read
+// them since the last call, and reports whether it did. A device that has
+// reported keeps its params decoded — several times the bytes, one Go map
+// per outlet object — so without this a fleet where every device reports
+// now and then would hold every device's params decoded.
+func (t *thing) restIfQuiet() bool {
+	if t.cur == nil {
+		return false
+	}
+	if t.used {
+		t.used = false
+		return false
+	}
+	raw, err := json.Marshal(t.cur)
+	if err != nil {
+		return false // a value JSON cannot hold (set by a command): keep it decoded
+	}
+	t.restParams(raw)
+	return true
 }
 
 // shapeParams are the scalar params a device's entities or details are
