@@ -750,7 +750,8 @@ func (r *benchRun) latency(ctx context.Context) error {
 	time.Sleep(time.Second)
 	samples, lost := r.col.takeLatencies()
 	damon1, damons := kdamondCPU()
-	l.Kdamonds, l.KdamondCPUMS = damons, float64((damon1-damon0)/time.Millisecond)
+	// a thread restarted meanwhile counts from zero: never report less than nothing
+	l.Kdamonds, l.KdamondCPUMS = damons, float64(max(damon1-damon0, 0)/time.Millisecond)
 	if len(samples) == 0 {
 		return errors.New("no state arrived for the paced events")
 	}
