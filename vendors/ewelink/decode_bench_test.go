@@ -79,17 +79,20 @@ func BenchmarkListMemory(b *testing.B) {
 	for b.Loop() {
 		a := idleAdapter(b)
 		a.sink = countSink{}
-		var ms runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&ms)
-		before := ms.HeapAlloc
+		before := liveHeap()
 		a.applyList(thingList(devs))
-		runtime.GC()
-		runtime.ReadMemStats(&ms)
-		perDev = (float64(ms.HeapAlloc) - float64(before)) / float64(len(devs))
+		perDev = (liveHeap() - before) / float64(len(devs))
 		runtime.KeepAlive(a)
 	}
 	b.ReportMetric(perDev, "B/device")
+}
+
+// liveHeap is the heap in use right after a collection.
+func liveHeap() float64 {
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	return float64(ms.HeapAlloc)
 }
 
 // thingList is devs as a thing list page decodes them: every string its

@@ -90,19 +90,13 @@ func BenchmarkWokenFleetMemory(b *testing.B) {
 	for b.Loop() {
 		a := idleAdapter(b)
 		a.sink = nopSink{}
-		heap := func() float64 {
-			var ms runtime.MemStats
-			runtime.GC()
-			runtime.ReadMemStats(&ms)
-			return float64(ms.HeapAlloc)
-		}
-		before := heap()
+		before := liveHeap()
 		a.applyList(thingList(devs))
 		wakeAll(a, devs)
-		woken = (heap() - before) / float64(len(devs))
+		woken = (liveHeap() - before) / float64(len(devs))
 		a.restQuiet()
 		a.restQuiet()
-		rested = (heap() - before) / float64(len(devs))
+		rested = (liveHeap() - before) / float64(len(devs))
 		runtime.KeepAlive(a)
 	}
 	b.ReportMetric(woken, "B/device-woken")

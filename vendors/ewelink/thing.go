@@ -22,9 +22,10 @@ type thing struct {
 	modelID string
 	mac     string
 	tags    map[string]any
-	// cur are the decoded params; nil while they rest as the JSON the
-	// device list gave (rest), as they do until the device first reports:
-	// decoded, they take several times the bytes.
+	// cur are the decoded params; nil while they rest as JSON (rest): the
+	// device list's until the device first reports, and its own again once
+	// it has been quiet (restIfQuiet). Decoded, they take several times the
+	// bytes.
 	cur  params
 	rest []byte
 	// used says the decoded params were read since the last restIfQuiet.
